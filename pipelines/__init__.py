@@ -1,0 +1,1 @@
+"""popbase: the population base information pipeline (人口基础信息库)."""

@@ -1,0 +1,1 @@
+"""Pure, Dagster-free logic used by the pipeline and the generator."""

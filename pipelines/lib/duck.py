@@ -1,0 +1,49 @@
+"""DuckDB connections with bounded memory, and SQL files run with parameters."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.feeds import PROJECT_ROOT
+
+SQL_ROOT = PROJECT_ROOT / "assets"
+
+
+def connect(
+    database: Path | str,
+    *,
+    memory_limit: str = "4GB",
+    temp_directory: Path | None = None,
+    threads: int | None = None,
+    read_only: bool = False,
+) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file with a memory cap and a spill directory; nothing is ever downloaded."""
+    config: dict[str, Any] = {
+        "memory_limit": memory_limit,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+        "preserve_insertion_order": False,
+    }
+    if temp_directory is not None:
+        Path(temp_directory).mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(temp_directory)
+    if threads:
+        config["threads"] = threads
+    return duckdb.connect(str(database), read_only=read_only, config=config)
+
+
+@cache
+def sql_text(relative_path: str) -> str:
+    """The text of a SQL file under `assets/` (for example `marts/population_base.sql`)."""
+    return (SQL_ROOT / relative_path).read_text(encoding="utf-8")
+
+
+def run_sql_file(
+    con: duckdb.DuckDBPyConnection, relative_path: str, params: dict[str, Any] | None = None
+) -> None:
+    """Run every statement of a SQL file; values are bound as named parameters ($name)."""
+    con.execute(sql_text(relative_path), params or {})

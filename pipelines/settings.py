@@ -1,0 +1,71 @@
+"""Run settings from the environment (POPBASE_*), validated with messages a user can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.feeds import PROJECT_ROOT
+
+
+class SettingsError(ValueError):
+    """A POPBASE_* setting is missing or wrong; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the pipeline reads, works and publishes, and how it is bounded."""
+
+    landing_dir: Path
+    warehouse_dir: Path
+    work_dir: Path
+    reference_date: dt.date | None
+    pseudonym_key: str | None
+    memory_limit: str
+    threads: int
+
+    @property
+    def work_db(self) -> Path:
+        """The private working DuckDB file; analysts never open it."""
+        return self.work_dir / "work.duckdb"
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.work_dir / "duckdb_tmp"
+
+    @property
+    def population_file(self) -> Path:
+        return self.warehouse_dir / "population.duckdb"
+
+    @property
+    def analyst_file(self) -> Path:
+        return self.warehouse_dir / "analyst.duckdb"
+
+
+def _parse_date(name: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={value!r} is not a date; write it as YYYY-MM-DD") from exc
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read POPBASE_* variables; defaults put everything under the project's `var/` folder."""
+    env = dict(os.environ if env is None else env)
+    var = PROJECT_ROOT / "var"
+    warehouse = Path(env.get("POPBASE_WAREHOUSE_DIR") or var / "warehouse")
+    ref = env.get("POPBASE_REFERENCE_DATE") or None
+    threads = env.get("POPBASE_THREADS") or str(os.cpu_count() or 2)
+    if not threads.isdigit() or int(threads) < 1:
+        raise SettingsError(f"POPBASE_THREADS={threads!r} must be a positive whole number")
+    return Settings(
+        landing_dir=Path(env.get("POPBASE_LANDING_DIR") or var / "landing"),
+        warehouse_dir=warehouse,
+        work_dir=Path(env.get("POPBASE_WORK_DIR") or var / "work"),
+        reference_date=_parse_date("POPBASE_REFERENCE_DATE", ref) if ref else None,
+        pseudonym_key=env.get("POPBASE_PSEUDONYM_KEY") or None,
+        memory_limit=env.get("POPBASE_MEMORY_LIMIT") or "4GB",
+        threads=int(threads),
+    )
