@@ -1,0 +1,1 @@
+"""Dagster objects of the popbase code location, loaded by `pipelines.definitions`."""

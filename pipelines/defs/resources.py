@@ -1,0 +1,82 @@
+"""The resources every asset uses: the private working DuckDB file and the run settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.lib.duck import connect
+from pipelines.settings import Settings, load_settings
+
+
+class WorkDuckDB(dg.ConfigurableResource):
+    """The pipeline's private working DuckDB file, opened with bounded memory and always closed.
+
+    Unlike dagster-duckdb's resource, the connection is closed on an exception too, so a failed step
+    never leaves the file locked for the next one.
+    """
+
+    database: str
+    memory_limit: str = "4GB"
+    temp_directory: str = ""
+    threads: int = 0
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        con = connect(
+            self.database,
+            memory_limit=self.memory_limit,
+            temp_directory=Path(self.temp_directory) if self.temp_directory else None,
+            threads=self.threads or None,
+        )
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class PopbaseSettings(dg.ConfigurableResource):
+    """Directories, reference date and pseudonym key of a run (from POPBASE_* by default)."""
+
+    landing_dir: str
+    warehouse_dir: str
+    work_dir: str
+    reference_date: str = ""
+    memory_limit: str = "4GB"
+    threads: int = 0
+
+    def settings(self) -> Settings:
+        env = {
+            "POPBASE_LANDING_DIR": self.landing_dir,
+            "POPBASE_WAREHOUSE_DIR": self.warehouse_dir,
+            "POPBASE_WORK_DIR": self.work_dir,
+            "POPBASE_REFERENCE_DATE": self.reference_date,
+            "POPBASE_MEMORY_LIMIT": self.memory_limit,
+            "POPBASE_THREADS": str(self.threads) if self.threads else "",
+        }
+        return load_settings(env)
+
+
+def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resource dict for a run with these settings (used by definitions, the CLI and tests)."""
+    return {
+        "duckdb": WorkDuckDB(
+            database=str(settings.work_db),
+            memory_limit=settings.memory_limit,
+            temp_directory=str(settings.temp_dir),
+            threads=settings.threads,
+        ),
+        "popbase": PopbaseSettings(
+            landing_dir=str(settings.landing_dir),
+            warehouse_dir=str(settings.warehouse_dir),
+            work_dir=str(settings.work_dir),
+            reference_date=settings.reference_date.isoformat() if settings.reference_date else "",
+            memory_limit=settings.memory_limit,
+            threads=settings.threads,
+        ),
+    }
