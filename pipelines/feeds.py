@@ -18,8 +18,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REGISTRY_PATH = PROJECT_ROOT / "assets" / "feeds.yml"
 
 ColumnType = Literal[
-    "citizen_id", "id_number", "text", "name", "code", "sex", "date", "year_month", "integer",
-    "amount", "share",
+    "citizen_id",
+    "id_number",
+    "text",
+    "name",
+    "code",
+    "sex",
+    "date",
+    "year_month",
+    "integer",
+    "amount",
+    "share",
 ]
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -50,6 +59,28 @@ class Column(BaseModel):
         return self
 
 
+class PersonRole(BaseModel):
+    """Which staging columns describe one person a row mentions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str
+    sex: str | None = None
+    birth_date: str | None = None
+    activity_date: str | None = None
+    sex_expected: Literal["男", "女"] | None = None
+
+    def source_columns(self) -> list[str]:
+        """The registry columns this role reads (the ID by its delivered column, see staging_id_column)."""
+        return [c for c in (self.name, self.sex, self.birth_date, self.activity_date) if c is not None]
+
+
+def staging_id_column(column: Column) -> str:
+    """The staging column holding the citizen ID read from `column` (`x_id_number` → `x_citizen_id`)."""
+    return column.name.replace("id_number", "citizen_id") if column.type == "id_number" else column.name
+
+
 class Feed(BaseModel):
     """One departmental feed as declared in the registry."""
 
@@ -61,6 +92,7 @@ class Feed(BaseModel):
     department_zh: str
     department_en: str
     owner: str
+    trust: int = Field(ge=1)
     kind: Literal["snapshot", "events"]
     format: Literal["csv", "jsonl", "xlsx", "parquet"]
     also_formats: tuple[Literal["csv", "jsonl", "xlsx", "parquet"], ...] = ()
@@ -71,6 +103,7 @@ class Feed(BaseModel):
     grace_days: int = Field(ge=0)
     natural_key: tuple[str, ...]
     id_type_column: str | None = None
+    persons: tuple[PersonRole, ...]
     columns: tuple[Column, ...]
 
     @property
@@ -128,10 +161,19 @@ class Registry(BaseModel):
                 problems.append(f"feed {name!r}: id_number columns need id_type_column, and only they do")
             if feed.id_type_column is not None and feed.id_type_column not in names:
                 problems.append(f"feed {name!r}: id_type_column {feed.id_type_column!r} is not a column")
+            if [f.trust for f in self.feeds.values()].count(feed.trust) > 1:
+                problems.append(f"feed {name!r}: trust {feed.trust} is shared with another feed")
             if "xlsx" in feed.formats and not feed.sheet:
                 problems.append(f"feed {name!r}: xlsx feeds must name their sheet")
             if not feed.id_columns:
                 problems.append(f"feed {name!r}: no citizen ID column")
+            id_names = {staging_id_column(c) for c in feed.id_columns}
+            for role in feed.persons:
+                if role.id not in id_names:
+                    problems.append(f"feed {name!r}: persons id {role.id!r} is not a citizen ID column")
+                for col in role.source_columns():
+                    if col not in names:
+                        problems.append(f"feed {name!r}: persons names unknown column {col!r}")
         if problems:
             raise RegistryError("feed registry is invalid:\n  " + "\n  ".join(problems))
         return self

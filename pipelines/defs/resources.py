@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,7 +52,9 @@ class PopbaseSettings(dg.ConfigurableResource):
     threads: int = 0
 
     def settings(self) -> Settings:
+        """The run settings; the pseudonym key is read from the environment only, never from config."""
         env = {
+            "POPBASE_PSEUDONYM_KEY": os.environ.get("POPBASE_PSEUDONYM_KEY", ""),
             "POPBASE_LANDING_DIR": self.landing_dir,
             "POPBASE_WAREHOUSE_DIR": self.warehouse_dir,
             "POPBASE_WORK_DIR": self.work_dir,

@@ -42,8 +42,18 @@ def sql_text(relative_path: str) -> str:
     return (SQL_ROOT / relative_path).read_text(encoding="utf-8")
 
 
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> None:
+    """Run every statement of a SQL script, binding to each only the named parameters ($name) it uses."""
+    params = params or {}
+    for statement in duckdb.extract_statements(sql):
+        missing = statement.named_parameters - params.keys()
+        if missing:
+            raise KeyError(f"SQL parameter(s) not provided: {sorted(missing)}")
+        con.execute(statement, {k: params[k] for k in statement.named_parameters})
+
+
 def run_sql_file(
     con: duckdb.DuckDBPyConnection, relative_path: str, params: dict[str, Any] | None = None
 ) -> None:
-    """Run every statement of a SQL file; values are bound as named parameters ($name)."""
-    con.execute(sql_text(relative_path), params or {})
+    """Run every statement of a SQL file under `assets/` with named parameters."""
+    run_sql(con, sql_text(relative_path), params)

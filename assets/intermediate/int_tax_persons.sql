@@ -1,0 +1,14 @@
+-- grain: one row per citizen ID with income tax withheld up to the reference date
+-- depends: intermediate.int_tax_events_latest
+-- income_last_12m sums 收入额 over the 12 income periods up to the reference date's month.
+create or replace table intermediate.int_tax_persons as
+select
+    citizen_id,
+    sum(income_amount) filter (
+        where income_period > date_trunc('month', $reference_date) - interval 12 month
+    ) as income_last_12m,
+    max(income_period) as last_income_period,
+    bool_or(income_period > $reference_date - to_months($window_months)) as taxed_recently
+from intermediate.int_tax_events_latest
+where citizen_id is not null
+group by citizen_id;

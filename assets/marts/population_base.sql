@@ -1,0 +1,127 @@
+-- grain: one row per person known to any feed (citizen ID), on the reference date
+-- depends: intermediate.int_person_mentions, intermediate.int_hukou_persons, intermediate.int_residence_persons, intermediate.int_education_persons, intermediate.int_insurance_persons, intermediate.int_tax_persons, intermediate.int_marital_status, intermediate.int_property_persons
+-- The population base (人口基础信息库). Sex and birth date come from the ID itself; the name from the most
+-- trusted feed reporting one (registry `trust`: hukou, residence registration, then the departments),
+-- with its source kept in name_source. is_actual_resident applies assets/actual_population.yml.
+create schema if not exists marts;
+create or replace table marts.population_base as
+with mentions as (
+    select m.*, f.trust
+    from intermediate.int_person_mentions as m
+    inner join ref.feeds as f on f.feed = m.feed
+),
+people as (
+    select
+        citizen_id,
+        list(distinct feed order by feed) as source_feeds,
+        arg_min(name, (trust, delivery_date)) filter (where nullif(trim(name), '') is not null) as name,
+        arg_min(feed || '/' || strftime(delivery_date, '%Y%m%d'), (trust, delivery_date))
+            filter (where nullif(trim(name), '') is not null) as name_source
+    from mentions
+    group by citizen_id
+),
+identity as (
+    select
+        p.*,
+        if(cast(substr(p.citizen_id, 17, 1) as integer) % 2 = 1, '男', '女') as sex,
+        strptime(substr(p.citizen_id, 7, 8), '%Y%m%d')::date as birth_date
+    from people as p
+),
+joined as (
+    select
+        i.citizen_id,
+        i.name,
+        i.sex,
+        i.birth_date,
+        date_diff('year', i.birth_date, $reference_date)
+            - if(strftime(i.birth_date, '%m%d') > strftime($reference_date, '%m%d'), 1, 0) as age,
+        coalesce(h.person_status = '0', false) as in_hukou,
+        h.hukou_district_code,
+        h.household_no,
+        h.hukou_address,
+        h.ethnicity_code,
+        r.citizen_id is not null as has_residence_registration,
+        coalesce(r.registration_valid, false) as residence_registration_valid,
+        coalesce(r.residence_district_code, if(h.person_status = '0', h.hukou_district_code, null))
+            as residence_district_code,
+        case
+            when r.citizen_id is not null then r.delivery_id
+            when h.person_status = '0' then h.delivery_id
+        end as residence_source,
+        coalesce(h.person_status = '1', false) as is_deceased,
+        if(h.person_status = '1', h.status_change_date, null) as death_date,
+        coalesce(h.person_status = '2', false) as moved_out,
+        ms.marital_status as marital_status_from_events,
+        ms.spouse_citizen_id as event_spouse_citizen_id,
+        e.highest_education_code,
+        coalesce(e.in_school, false) as in_school,
+        coalesce(e.is_migrant_child, false) as is_migrant_child,
+        coalesce(ins.pension_insured, false) as pension_insured,
+        coalesce(ins.medical_insured, false) as medical_insured,
+        ins.insured_months,
+        coalesce(ins.receiving_pension, false) as receiving_pension,
+        coalesce(t.income_last_12m, 0)::decimal(18, 2) as income_last_12m,
+        coalesce(pr.property_units, 0) as property_units,
+        i.source_feeds,
+        i.name_source,
+        ($sign_residence_registration and coalesce(r.registration_valid, false))
+        or ($sign_insurance_contribution and coalesce(ins.contributing_recently, false))
+        or ($sign_tax_withheld and coalesce(t.taxed_recently, false))
+        or ($sign_school_enrolment and coalesce(e.in_school, false))
+        or ($sign_pension_paid and coalesce(ins.receiving_pension, false)) as has_wenzhou_activity
+    from identity as i
+    left join intermediate.int_hukou_persons as h on h.citizen_id = i.citizen_id
+    left join intermediate.int_residence_persons as r on r.citizen_id = i.citizen_id
+    left join intermediate.int_education_persons as e on e.citizen_id = i.citizen_id
+    left join intermediate.int_insurance_persons as ins on ins.citizen_id = i.citizen_id
+    left join intermediate.int_tax_persons as t on t.citizen_id = i.citizen_id
+    left join intermediate.int_marital_status as ms on ms.citizen_id = i.citizen_id
+    left join intermediate.int_property_persons as pr on pr.citizen_id = i.citizen_id
+)
+select
+    j.citizen_id,
+    j.name,
+    j.sex,
+    j.birth_date,
+    j.age,
+    j.in_hukou,
+    j.hukou_district_code,
+    j.has_residence_registration,
+    j.residence_district_code,
+    j.is_deceased,
+    j.death_date,
+    j.moved_out,
+    case
+        when j.marital_status_from_events = '已婚' and spouse.person_status = '1' then '丧偶'
+        else coalesce(j.marital_status_from_events, '未婚')
+    end as marital_status,
+    if(j.marital_status_from_events = '已婚' and coalesce(spouse.person_status, '0') <> '1',
+        j.event_spouse_citizen_id, null) as spouse_citizen_id,
+    j.highest_education_code,
+    j.in_school,
+    j.pension_insured,
+    j.medical_insured,
+    j.insured_months,
+    j.receiving_pension,
+    j.income_last_12m,
+    j.property_units,
+    not j.is_deceased and not j.moved_out and (
+        j.has_wenzhou_activity
+        or (j.in_hukou and (
+            not $hukou_requires_activity
+            or j.age < $hukou_exempt_under_age
+            or j.age >= $hukou_exempt_from_age
+        ))
+    ) as is_actual_resident,
+    j.source_feeds,
+    j.ethnicity_code,
+    j.household_no,
+    j.hukou_address,
+    j.is_migrant_child,
+    j.residence_registration_valid,
+    j.has_wenzhou_activity,
+    j.name_source,
+    j.residence_source,
+    $reference_date::date as reference_date
+from joined as j
+left join intermediate.int_hukou_persons as spouse on spouse.citizen_id = j.event_spouse_citizen_id;

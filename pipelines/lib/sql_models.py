@@ -1,0 +1,67 @@
+"""SQL models: one `.sql` file per table under `assets/<layer>/`, its header saying grain and inputs.
+
+A model file starts with comment lines:
+
+    -- grain: one row per person known to any feed
+    -- depends: staging.stg_hukou, intermediate.int_deliveries_in_force
+    -- any further comment lines: the business meaning
+
+The table it builds is `<layer>.<file stem>`; `depends: staging.*` means every feed's staging table.
+Models whose SQL is generated from the registry are built in code with the same fields.
+The Dagster factory turns each model into an asset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.lib.duck import SQL_ROOT
+
+LAYERS = ("intermediate", "marts")
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    """One SQL file that (re)builds one table."""
+
+    schema: str
+    table: str
+    sql: str
+    source: str
+    grain: str
+    depends: tuple[tuple[str, str], ...]
+    notes: str
+
+    @property
+    def description(self) -> str:
+        return f"Grain: {self.grain}." + (f"\n\n{self.notes}" if self.notes else "")
+
+
+def parse_model(path: Path) -> SqlModel:
+    """Read a model's header; a file without `-- grain:` is an error naming the file."""
+    grain, depends, notes = None, [], []
+    sql = path.read_text(encoding="utf-8")
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        text = line[2:].strip()
+        if text.startswith("grain:"):
+            grain = text.removeprefix("grain:").strip().rstrip(".")
+        elif text.startswith("depends:"):
+            for ref in text.removeprefix("depends:").split(","):
+                schema, _, table = ref.strip().partition(".")
+                if not table:
+                    raise ValueError(f"{path}: dependency {ref.strip()!r} must be schema.table")
+                depends.append((schema, table))
+        elif text:
+            notes.append(text)
+    if grain is None:
+        raise ValueError(f"{path}: the header must state the table's grain as `-- grain: one row per …`")
+    source = str(path.relative_to(SQL_ROOT)) if path.is_relative_to(SQL_ROOT) else str(path)
+    return SqlModel(path.parent.name, path.stem, sql, source, grain, tuple(depends), " ".join(notes))
+
+
+def discover_models(root: Path = SQL_ROOT) -> list[SqlModel]:
+    """Every model of every layer, in a stable order."""
+    return [parse_model(p) for layer in LAYERS for p in sorted((root / layer).glob("*.sql"))]

@@ -1,0 +1,105 @@
+"""Run the whole asset graph once, in-process, and summarise what was published."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.resources import resources_from_settings
+from pipelines.lib.duck import connect
+from pipelines.settings import Settings
+
+
+class RunFailedError(RuntimeError):
+    """The run failed; the message names the step and the reason (never personal data)."""
+
+
+def load_definitions() -> dg.Definitions:
+    """The code location's definitions without environment-bound resources."""
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+
+
+def _instance() -> dg.DagsterInstance:
+    """The DAGSTER_HOME instance when one is set (runs then show in the UI), else an ephemeral one."""
+    if os.environ.get("DAGSTER_HOME"):
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            cause = error.cause.message.strip() if error.cause else ""
+            return f"step {event.step_key} failed: {error.message.strip()} {cause}".strip()
+    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+    if skipped:
+        return "a blocking quality check failed; skipped: " + ", ".join(sorted(set(filter(None, skipped))))
+    return "the run did not succeed"
+
+
+def run_all(settings: Settings, *, log_level: str = "INFO") -> dg.ExecuteInProcessResult:
+    """Materialise every asset and run every check once, in this process (DuckDB steps in sequence)."""
+    if not settings.landing_dir.is_dir():
+        raise RunFailedError(f"the landing directory {settings.landing_dir} does not exist (POPBASE_LANDING_DIR)")
+    for directory in (settings.warehouse_dir, settings.work_dir):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            probe = directory / ".write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise RunFailedError(f"cannot write to {directory}: {exc.strerror}") from exc
+    if not settings.pseudonym_key:
+        raise RunFailedError(
+            "POPBASE_PSEUDONYM_KEY is not set: the analyst snapshot's person_key is an HMAC keyed with it. "
+            "Set a secret of at least 32 characters and keep it the same across runs."
+        )
+    defs = load_definitions()
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        resources=resources_from_settings(settings),
+        instance=_instance(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        tags={"popbase/trigger": "cli"},
+    )
+    if not result.success:
+        raise RunFailedError(_failure_reason(result))
+    return result
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Headline numbers of the published full base (counts only, no personal data)."""
+
+    persons: int
+    actual_residents: int
+    in_hukou: int
+    floating: int
+    deliveries: list[tuple[str, str, str, int, int, int, int]]
+    quarantine_by_reason: list[tuple[str, int]]
+    flags_by_code: list[tuple[str, int]]
+
+
+def summarise(settings: Settings) -> RunSummary:
+    """Read the published full base read-only and count what the analysts will see."""
+    con = connect(settings.population_file, read_only=True, memory_limit="1GB")
+    try:
+        persons, actual, hukou, floating = con.execute(
+            "select count(*), count(*) filter (is_actual_resident), count(*) filter (in_hukou), "
+            "count(*) filter (has_residence_registration and not in_hukou) from population_base"
+        ).fetchone()
+        deliveries = con.execute(
+            "select feed, strftime(delivery_date, '%Y-%m-%d'), status, rows_received, coalesce(rows_loaded, 0), "
+            "coalesce(rows_duplicate, 0), coalesce(rows_quarantined, 0) from deliveries order by feed, delivery_date"
+        ).fetchall()
+        reasons = con.execute("select reason_code, count(*) from quarantine group by all order by 2 desc").fetchall()
+        flags = con.execute("select flag_code, count(*) from person_flags group by all order by 2 desc").fetchall()
+    finally:
+        con.close()
+    return RunSummary(persons, actual, hukou, floating, deliveries, reasons, flags)
