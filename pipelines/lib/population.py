@@ -142,3 +142,24 @@ def person_mentions_model(reg: Registry | None = None) -> SqlModel:
         notes="What each feed reports about a person (name, sex, birth date, activity date), for survivorship "
         "and the consistency flags.",
     )
+
+
+def ordered_models() -> list[SqlModel]:
+    """Every population-layer model in dependency order (what Dagster runs, for scripts and tests)."""
+    from graphlib import TopologicalSorter
+
+    from pipelines.lib.sql_models import discover_models
+
+    models = {(m.schema, m.table): m for m in [person_mentions_model(), *discover_models()]}
+    graph = {key: {d for d in m.depends if d in models} for key, m in models.items()}
+    return [models[key] for key in TopologicalSorter(graph).static_order()]
+
+
+def build_population(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Any]:
+    """Run every population-layer model once on `con`; returns the parameters used."""
+    from pipelines.lib.duck import run_sql
+
+    params = model_parameters(con, settings)
+    for model in ordered_models():
+        run_sql(con, model.sql, params)
+    return params
