@@ -1,0 +1,95 @@
+"""Keyed pseudonyms (HMAC-SHA256) computed set-based in DuckDB, and the analyst snapshot's SELECT lists.
+
+HMAC(K, m) = SHA256((K0 ⊕ opad) ‖ SHA256((K0 ⊕ ipad) ‖ m)) (RFC 2104). The two padded keys are
+computed here and bound as BLOB parameters `$hmac_ipad` and `$hmac_opad`; DuckDB's `sha256` takes a
+BLOB and returns lowercase hex, so the inner digest goes back to bytes with `unhex`. The key itself is
+never written to SQL text, a table, a log or an exception message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from pipelines.lib.dictionary import ColumnSpec
+
+BLOCK_SIZE = 64
+KEY_ID_MESSAGE = b"popbase pseudonym key id"
+
+
+class PseudonymKeyError(ValueError):
+    """The pseudonym key is missing or too short."""
+
+
+def _k0(key: str) -> bytes:
+    if not key or len(key) < 16:
+        raise PseudonymKeyError(
+            "the pseudonym key (POPBASE_PSEUDONYM_KEY) must be set and at least 16 characters long"
+        )
+    raw = key.encode("utf-8")
+    if len(raw) > BLOCK_SIZE:
+        raw = hashlib.sha256(raw).digest()
+    return raw.ljust(BLOCK_SIZE, b"\x00")
+
+
+def hmac_params(key: str) -> dict[str, bytes]:
+    """The two padded keys, as BLOB parameters for `hmac_sql`."""
+    k0 = _k0(key)
+    return {
+        "hmac_ipad": bytes(b ^ 0x36 for b in k0),
+        "hmac_opad": bytes(b ^ 0x5C for b in k0),
+    }
+
+
+def hmac_sql(message_sql: str) -> str:
+    """SQL for the hex HMAC-SHA256 of a VARCHAR expression (UTF-8), using `$hmac_ipad`/`$hmac_opad`."""
+    return f"sha256($hmac_opad || unhex(sha256($hmac_ipad || encode({message_sql}))))"
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier, double-quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def normalised_id_sql(column_sql: str) -> str:
+    """The normalised form of a citizen ID expression (trimmed, upper-case check character)."""
+    return f"upper(trim({column_sql}))"
+
+
+def pseudonym_sql(spec: ColumnSpec, column_sql: str) -> str:
+    """The analyst snapshot expression of a kept column (identity for public columns)."""
+    if spec.kind == "citizen_id":
+        return hmac_sql(normalised_id_sql(column_sql))
+    if spec.kind == "identifier":
+        # Domain-separated, so a household key can never equal a person key.
+        domain = spec.name.replace("'", "")
+        return hmac_sql(f"'{domain}:' || trim(CAST({column_sql} AS VARCHAR))")
+    if spec.kind == "exact_date":
+        return f"strftime(CAST({column_sql} AS DATE), '%Y-%m')"
+    return column_sql
+
+
+def person_key(key: str, citizen_id: str) -> str:
+    """The person_key of one citizen ID in plain Python (the oracle for the SQL)."""
+    message = citizen_id.strip().upper().encode("utf-8")
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def key_id(key: str) -> str:
+    """A short public fingerprint of the key: equal ids mean pseudonyms link across files."""
+    _k0(key)
+    return hmac.new(key.encode("utf-8"), KEY_ID_MESSAGE, hashlib.sha256).hexdigest()[:12]
+
+
+def analyst_select_list(columns: list[str], specs: dict[str, ColumnSpec], relation: str) -> str:
+    """The SELECT list that turns one mart table into its analyst form, in the table's column order."""
+    items = []
+    for name in columns:
+        spec = specs[name]
+        if spec.removed:
+            continue
+        expr = pseudonym_sql(spec, f"{relation}.{quote_ident(name)}")
+        items.append(f"{expr} AS {quote_ident(spec.analyst_name)}")
+    if not items:
+        raise ValueError(f"the analyst form of {relation} would have no columns")
+    return ",\n       ".join(items)
