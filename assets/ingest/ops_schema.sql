@@ -1,0 +1,44 @@
+-- Ledger and quarantine shared by every layer (docs/architecture.md). Idempotent.
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE SCHEMA IF NOT EXISTS raw;
+
+CREATE TABLE IF NOT EXISTS ops.deliveries (
+    delivery_id      VARCHAR PRIMARY KEY,
+    feed             VARCHAR NOT NULL,
+    delivery_date    DATE NOT NULL,
+    content_hash     VARCHAR NOT NULL,
+    status           VARCHAR NOT NULL,
+    rows_received    BIGINT,
+    rows_loaded      BIGINT,
+    rows_duplicate   BIGINT,
+    rows_quarantined BIGINT,
+    message          VARCHAR,
+    files            VARCHAR[],
+    ingested_at      TIMESTAMP,
+    staged_at        TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS ops.quarantine (
+    delivery_id     VARCHAR,
+    feed            VARCHAR,
+    delivery_date   DATE,
+    source_file     VARCHAR,
+    source_row      BIGINT,
+    reason_code     VARCHAR,
+    column_name     VARCHAR,
+    offending_value VARCHAR,
+    detail          VARCHAR,
+    raw_record      VARCHAR
+);
+
+COMMENT ON TABLE ops.deliveries IS 'One row per delivery seen, keyed by content: loaded, rejected or superseded';
+COMMENT ON COLUMN ops.deliveries.delivery_id IS '<feed>/<YYYYMMDD>/<first 12 hex of content_hash>';
+COMMENT ON COLUMN ops.deliveries.content_hash IS 'sha256 over feed, date and the manifest''s sorted (name, sha256) pairs';
+COMMENT ON COLUMN ops.deliveries.status IS 'loaded, rejected, or superseded (a later delivery with the same feed and date replaced it)';
+COMMENT ON COLUMN ops.deliveries.rows_received IS 'data rows in the files (header excluded)';
+COMMENT ON COLUMN ops.deliveries.rows_quarantined IS 'rows in ops.quarantine for this delivery';
+COMMENT ON COLUMN ops.deliveries.message IS 'why a delivery was rejected (names file, column, difference)';
+COMMENT ON TABLE ops.quarantine IS 'Every delivered row that did not make it in, and why';
+COMMENT ON COLUMN ops.quarantine.source_row IS '1-based data row number in source_file, header excluded';
+COMMENT ON COLUMN ops.quarantine.reason_code IS 'one reason code of shared/spec/warehouse.md';
+COMMENT ON COLUMN ops.quarantine.raw_record IS 'JSON: header -> value as delivered; for ROW_MALFORMED {"line": ...}';

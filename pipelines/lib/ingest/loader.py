@@ -1,0 +1,168 @@
+"""ingest_feed: every complete delivery of a feed, in date order, each loaded in one transaction.
+
+Exactly once: the ledger `ops.deliveries` is keyed by content hash. Same content again → 'unchanged';
+new content under the same feed and date → the old delivery's raw, staging and quarantine rows are
+deleted and its ledger row becomes 'superseded', in the same transaction as the new load. A rejected
+delivery writes only a ledger row; it is tried again once a file in its folder changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from pipelines.feeds import Feed
+from pipelines.lib.duck import sql_text
+from pipelines.lib.ingest.csv_reader import read_csv_file
+from pipelines.lib.ingest.jsonl_reader import read_jsonl_file
+from pipelines.lib.ingest.manifest import (
+    Manifest,
+    complete_deliveries,
+    data_files_on_disk,
+    file_format,
+    newest_mtime,
+    verify_delivery,
+)
+from pipelines.lib.ingest.models import DeliveryCandidate, DeliveryOutcome, DeliveryRejected, FileResult
+from pipelines.lib.ingest.parquet_reader import read_parquet_file
+from pipelines.lib.ingest.schema import ensure_ops_schema, quote, raw_table
+from pipelines.lib.ingest.sink import FileSink
+from pipelines.lib.ingest.xlsx_reader import read_xlsx_file
+
+Progress = Callable[[str], None]
+
+
+class IngestError(RuntimeError):
+    """A programming or engine error while loading; the message carries no row data."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def ingest_feed(con: duckdb.DuckDBPyConnection, feed: Feed, landing_dir: Path, *,
+                progress: Progress | None = None) -> list[DeliveryOutcome]:
+    """Load every new complete delivery of `feed` from `landing_dir` into raw/quarantine/ledger.
+
+    Returns one outcome per complete delivery found. A bad delivery is 'rejected' (never raised);
+    only programming errors raise.
+    """
+    say = progress or (lambda _msg: None)
+    ensure_ops_schema(con)
+    outcomes = []
+    for candidate in complete_deliveries(landing_dir, feed):
+        outcome = _ingest_one(con, feed, candidate, say)
+        say(f"{feed.name} {candidate.delivery_date}: {outcome.status}"
+            + (f" ({outcome.rows_received} rows, {outcome.rows_malformed} malformed, "
+               f"{outcome.bytes / 1e6 / max(outcome.seconds, 1e-9):.1f} MB/s)"
+               if outcome.status in ("loaded", "replaced") else "")
+            + (f": {outcome.message}" if outcome.status == "rejected" else ""))
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _ingest_one(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandidate,
+                say: Progress) -> DeliveryOutcome:
+    ledger = con.execute(sql_text("ingest/ledger_for_date.sql"),
+                         {"feed": feed.name, "delivery_date": cand.delivery_date}).fetchall()
+    current = next((r for r in ledger if r[2] == "loaded"), None)
+    same = next((r for r in ledger if r[1] == cand.content_hash), None)
+    base = {"delivery_id": cand.delivery_id, "feed": feed.name, "delivery_date": cand.delivery_date}
+    if current is not None and current[1] == cand.content_hash:
+        return DeliveryOutcome(**base, status="unchanged", message="already loaded")
+    if same is not None and same[2] == "rejected" and newest_mtime(cand.path) <= (same[3] or 0):
+        return DeliveryOutcome(**base, status="unchanged", message="rejected earlier; files unchanged since")
+    started = time.perf_counter()
+    ingested_at = _utcnow()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        manifest = verify_delivery(feed, cand)
+        if current is not None:
+            _delete_delivery(con, feed, current[0])
+        results = _load_files(con, feed, cand, manifest, say)
+        received = sum(r.rows_received for r in results)
+        malformed = sum(r.rows_malformed for r in results)
+        _ledger(con, cand, "loaded", received, malformed, None, [r.name for r in results], ingested_at)
+        con.execute("COMMIT")
+    except DeliveryRejected as exc:
+        con.execute("ROLLBACK")
+        message = str(exc)
+        con.execute("BEGIN TRANSACTION")
+        _ledger(con, cand, "rejected", None, None, message, _listed_files(cand), ingested_at)
+        con.execute("COMMIT")
+        return DeliveryOutcome(**base, status="rejected", message=message,
+                               seconds=time.perf_counter() - started)
+    except OSError as exc:  # unreadable file: not recorded, so the next run tries again
+        con.execute("ROLLBACK")
+        return DeliveryOutcome(**base, status="rejected", seconds=time.perf_counter() - started,
+                               message=f"cannot read the delivery ({exc.__class__.__name__}: {exc.strerror})")
+    except duckdb.Error as exc:  # DuckDB messages may quote row data: never let them out
+        con.execute("ROLLBACK")
+        raise IngestError(f"{cand.delivery_id}: DuckDB failed while loading ({exc.__class__.__name__}); "
+                          "nothing of this delivery was kept") from (exc if os.environ.get("POPBASE_DEBUG") else None)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return DeliveryOutcome(
+        **base, status="replaced" if current is not None else "loaded", rows_received=received,
+        rows_malformed=malformed, seconds=time.perf_counter() - started,
+        bytes=sum(r.bytes for r in results),
+        message=f"replaced {current[0]}" if current is not None else "",
+    )
+
+
+def _load_files(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandidate, manifest: Manifest,
+                say: Progress) -> list[FileResult]:
+    results = []
+    for entry in manifest.files:
+        path = cand.path / entry.name
+        sink = FileSink(con, feed, cand.delivery_id, cand.delivery_date, entry.name)
+        say(f"{feed.name} {cand.delivery_date}: loading {entry.name} ({entry.rows} rows announced)")
+        fmt = file_format(entry.name)
+        if fmt == "csv":
+            received = read_csv_file(sink, feed, path, feed.encoding)
+        elif fmt == "jsonl":
+            received = read_jsonl_file(con, sink, feed, path)
+        elif fmt == "xlsx":
+            received = read_xlsx_file(sink, feed, path)
+        else:
+            received = read_parquet_file(con, sink, feed, path)
+        if received != entry.rows:
+            raise DeliveryRejected(f"file {entry.name}: {received} data rows, the manifest says {entry.rows}")
+        results.append(FileResult(entry.name, received, sink.rows_malformed, path.stat().st_size))
+    return results
+
+
+def _delete_delivery(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str) -> None:
+    """Delete a replaced delivery's raw, staging and quarantine rows; mark it superseded."""
+    con.execute(f"DELETE FROM {raw_table(feed)} WHERE delivery_id = $delivery_id", {"delivery_id": delivery_id})
+    staging = f"stg_{feed.name}"
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'staging' "
+                         "AND table_name = $t AND database_name = current_database()", {"t": staging}).fetchone()
+    if exists and exists[0]:
+        con.execute(f"DELETE FROM staging.{quote(staging)} WHERE delivery_id = $delivery_id",
+                    {"delivery_id": delivery_id})
+    con.execute(sql_text("ingest/quarantine_delete.sql"), {"delivery_id": delivery_id})
+    con.execute(sql_text("ingest/ledger_supersede.sql"), {"delivery_id": delivery_id})
+
+
+def _ledger(con: duckdb.DuckDBPyConnection, cand: DeliveryCandidate, status: str, received: int | None,
+            quarantined: int | None, message: str | None, files: list[str], ingested_at: dt.datetime) -> None:
+    con.execute(sql_text("ingest/ledger_upsert.sql"), {
+        "delivery_id": cand.delivery_id, "feed": cand.feed, "delivery_date": cand.delivery_date,
+        "content_hash": cand.content_hash, "status": status, "rows_received": received,
+        "rows_quarantined": quarantined, "message": message, "files": files, "ingested_at": ingested_at,
+    })
+
+
+def _listed_files(cand: DeliveryCandidate) -> list[str]:
+    """File names for a rejected delivery's ledger row: the folder's data files."""
+    try:
+        return data_files_on_disk(cand.path)
+    except OSError:
+        return []
