@@ -1,0 +1,37 @@
+-- Text clean-up shared by the staging macros (pipelines/lib/staging.py generates SQL that calls them).
+-- Folding rules are lossless: only width variants and surrounding blanks change.
+
+-- Characters treated as blank: space, tab, CR, LF, ideographic (full-width) space U+3000, no-break space.
+-- (A literal: built with chr() it is not folded to a constant and trim gets 100x slower.)
+CREATE OR REPLACE MACRO pb_blank_chars() AS
+    E' \t\r\n　 ';
+
+-- Trimmed text; NULL when empty (an empty field and NULL both mean "not given").
+CREATE OR REPLACE MACRO pb_trim(s) AS
+    NULLIF(trim(s, pb_blank_chars()), '');
+
+-- Full-width digits and punctuation used in numbers folded to ASCII: ０-９ ， ． ％ ／ ＋ － ￥.
+-- (translate is slow, so only text with a full-width character, U+FF01..U+FFE5, goes through it.)
+CREATE OR REPLACE MACRO pb_has_full_width(s) AS
+    strlen(s) <> length(s) AND regexp_matches(s, '[\x{FF01}-\x{FFE5}]');
+CREATE OR REPLACE MACRO pb_fold_width(s) AS (
+    CASE WHEN pb_has_full_width(s) THEN translate(s, '０１２３４５６７８９，．％／＋－￥', '0123456789,.%/+-¥') ELSE s END
+);
+
+-- Prepared text of a code, date or sex field: width-folded and trimmed, NULL when empty.
+CREATE OR REPLACE MACRO pb_clean_text(s) AS
+    pb_trim(pb_fold_width(s));
+
+-- A code value as compared with the registry's code lists (the same preparation).
+CREATE OR REPLACE MACRO pb_code(s) AS
+    pb_clean_text(s);
+
+-- Sex: GB/T 2261.1 code 1/2 or 男/女 -> 男/女; anything else -> NULL (the caller flags VALUE_INVALID).
+CREATE OR REPLACE MACRO pb_parse_sex_text(t) AS (
+    CASE t
+        WHEN '1' THEN '男' WHEN '男' THEN '男'
+        WHEN '2' THEN '女' WHEN '女' THEN '女'
+    END
+);
+CREATE OR REPLACE MACRO pb_parse_sex(s) AS
+    pb_parse_sex_text(pb_clean_text(s));
