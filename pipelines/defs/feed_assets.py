@@ -1,9 +1,8 @@
 """Raw and staging assets for every feed of the registry: one factory, no per-department code."""
 
-from __future__ import annotations
-
 import dagster as dg
 
+from pipelines.defs.automation import raw_freshness_policy
 from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
 from pipelines.feeds import Feed, registry
 from pipelines.lib import ingest, staging
@@ -26,6 +25,7 @@ def raw_asset(feed: Feed) -> dg.AssetsDefinition:
         owners=[_owner(feed)],
         pool=DUCKDB_POOL,
         retry_policy=FILE_RETRY,
+        freshness_policy=raw_freshness_policy(feed),
         description=(
             f"{feed.title_zh} ({feed.title_en}) from {feed.department_zh} / {feed.department_en}, as delivered. "
             f"Grain: one row per well-formed delivered data row of every loaded {feed.kind} delivery; "

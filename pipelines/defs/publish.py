@@ -1,10 +1,8 @@
 """Publishing: both warehouse files built aside and renamed into place, then the population report."""
 
-from __future__ import annotations
-
 import dagster as dg
 
-from pipelines.defs.feed_assets import DUCKDB_POOL
+from pipelines.defs.feed_assets import DUCKDB_POOL, FILE_RETRY
 from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
 from pipelines.lib.population import resolve_reference_date
 from pipelines.lib.publish import publish
@@ -22,7 +20,7 @@ MART_KEYS = [dg.AssetKey([m.schema, m.table]) for m in discover_models() if m.sc
     kinds={"duckdb"},
     owners=[OFFICE],
     pool=DUCKDB_POOL,
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+    retry_policy=FILE_RETRY,
 )
 def warehouse_files(
     context: dg.AssetExecutionContext, duckdb: WorkDuckDB, popbase: PopbaseSettings
@@ -64,6 +62,7 @@ def warehouse_files(
     group_name="published",
     kinds={"html"},
     owners=[OFFICE],
+    retry_policy=FILE_RETRY,
 )
 def population_report(context: dg.AssetExecutionContext, popbase: PopbaseSettings) -> dg.MaterializeResult:
     """The offline HTML population report rendered from the analyst snapshot. Grain: one report per run."""

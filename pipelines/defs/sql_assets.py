@@ -1,7 +1,5 @@
 """Intermediate and mart assets, one per SQL model file under `assets/intermediate` and `assets/marts`."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipelines.defs.feed_assets import DUCKDB_POOL
