@@ -1,0 +1,12 @@
+"""The data-quality layer, free of Dagster: GX suites from `expectations/` run on DuckDB tables.
+
+- `suites`    the rule catalogue (GX 1.x suite JSON) with dimension, severity and blocking per rule
+- `gx_patch`  the narrow fix that makes GX's SQL engine return rows from DuckDB
+- `runner`    one suite on one table, every row, over the caller's DuckDB connection → counts, rates,
+              masked examples
+- `masking`   IDs and names masked before anything reaches metadata or logs
+- `scorecard` results per run, the scorecard against the 2011 pilot's bars (`quality.scorecard`)
+- `report`    the offline HTML quality report
+- `feedback`  the department feedback packets (XLSX) with suggested ID corrections
+- `sample`    a small clean warehouse in SQL (fixture and benchmark); `bench` the engine benchmark
+"""

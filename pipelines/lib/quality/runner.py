@@ -1,0 +1,194 @@
+"""Run one suite on one DuckDB table with GX's SQL engine, on every row, and read the outcome.
+
+GX talks to DuckDB through duckdb-engine over the caller's own connection (a cursor made by a
+SQLAlchemy `creator`), so it sees the same file, memory cap and transaction state as the step, and no
+second process-level connection (which DuckDB would refuse) is ever opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import great_expectations as gx
+from duckdb_engine import ConnectionWrapper
+from great_expectations.data_context.types.base import ProgressBarsConfig
+
+from pipelines.lib.quality import gx_patch
+from pipelines.lib.quality.masking import mask_row, mask_text, mask_value
+from pipelines.lib.quality.suites import Rule, Suite
+
+EXAMPLES = 5
+gx_patch.apply()  # once, on import: GX's SQL engine returns no rows from DuckDB without it
+logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """What one expectation found: counts, the conforming rate, the verdict and masked examples."""
+
+    rule: Rule
+    element_count: int
+    unexpected_count: int
+    rate: float
+    passed: bool
+    gx_success: bool
+    examples: tuple[Any, ...] = ()
+    error: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """A metadata-safe dict (examples are already masked)."""
+        r = self.rule
+        return {
+            "rule": r.label, "dimension": r.dimension, "measure": r.measure, "severity": r.severity,
+            "blocking": r.blocking, "description": r.description_en, "description_zh": r.description_zh,
+            "elements": self.element_count, "unexpected": self.unexpected_count,
+            "rate": round(self.rate, 6), "threshold": r.threshold, "passed": self.passed,
+            "examples": list(self.examples), **({"error": self.error} if self.error else {}),
+        }
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    """A suite's run on its table."""
+
+    suite: Suite
+    row_count: int
+    outcomes: tuple[RuleOutcome, ...]
+    seconds: float
+    error: str | None = None
+    run_at: dt.datetime = field(default_factory=dt.datetime.now)
+
+    @property
+    def failed(self) -> tuple[RuleOutcome, ...]:
+        return tuple(o for o in self.outcomes if not o.passed)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and not self.failed
+
+    @property
+    def severity(self) -> str:
+        """ERROR when the table is missing or an ERROR rule failed; WARN otherwise."""
+        if self.error is not None or any(o.rule.severity == "ERROR" for o in self.failed):
+            return "ERROR"
+        return "WARN"
+
+
+def _table_ref(suite: Suite) -> str:
+    return f'"{suite.schema}"."{suite.table}"'
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, suite: Suite) -> bool:
+    row = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?"
+        " union all select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
+        [suite.schema, suite.table, suite.schema, suite.table],
+    ).fetchall()
+    return sum(r[0] for r in row) > 0
+
+
+def _creator(con: duckdb.DuckDBPyConnection, schema: str) -> Any:
+    def create() -> ConnectionWrapper:
+        cursor = con.cursor()
+        cursor.execute(f"set search_path = '{schema}'")
+        return ConnectionWrapper(cursor)
+
+    return create
+
+
+def _denominator(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule, row_count: int,
+                 reference_date: dt.date) -> int:
+    if not rule.denominator_query:
+        return row_count
+    sql = rule.denominator_query.replace("{batch}", _table_ref(suite)).replace(
+        "${reference_date}", f"DATE '{reference_date.isoformat()}'"
+    )
+    return int(con.execute(sql).fetchone()[0])
+
+
+def _error_text(info: Any) -> str | None:
+    if not info:
+        return None
+    items = info.values() if all(isinstance(v, dict) for v in info.values()) else [info]
+    for item in items:
+        if isinstance(item, dict) and item.get("raised_exception"):
+            return mask_text(str(item.get("exception_message", "")))[:500]
+    return None
+
+
+def _outcome(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule, res: Any, row_count: int,
+             reference_date: dt.date) -> RuleOutcome:
+    result: dict[str, Any] = dict(res.result or {})
+    error = _error_text(res.exception_info)
+    if error:
+        return RuleOutcome(rule, row_count, row_count, 0.0, False, False, (), error)
+    if rule.is_rows_query:
+        unexpected = int(result.get("observed_value") or 0)
+        total = _denominator(con, suite, rule, row_count, reference_date)
+        rows = (result.get("details") or {}).get("unexpected_rows") or []
+        examples = tuple(mask_row(dict(r)) for r in rows[:EXAMPLES])
+        rate = 1.0 - unexpected / total if total else (1.0 if unexpected == 0 else 0.0)
+        passed = res.success if rule.threshold is None else rate >= rule.threshold
+        return RuleOutcome(rule, total, unexpected, max(rate, 0.0), bool(passed), bool(res.success), examples)
+    if "unexpected_count" in result:
+        total = int(result.get("element_count") or row_count)
+        unexpected = int(result.get("unexpected_count") or 0)
+        values = result.get("partial_unexpected_list") or []
+        examples = tuple(mask_value(rule.column, v) for v in values[:EXAMPLES])
+        rate = 1.0 - unexpected / total if total else 1.0
+        return RuleOutcome(rule, total, unexpected, rate, bool(res.success), bool(res.success), examples)
+    observed = result.get("observed_value")
+    examples = (mask_value(rule.column, observed),) if observed is not None and not res.success else ()
+    return RuleOutcome(rule, 1, 0 if res.success else 1, 1.0 if res.success else 0.0, bool(res.success),
+                       bool(res.success), examples)
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.date) -> SuiteOutcome:
+    """Validate every row of `suite`'s table with GX (SQL engine on `con`) and score each rule."""
+    started = time.perf_counter()
+    if not _table_exists(con, suite):
+        return SuiteOutcome(suite, 0, (), time.perf_counter() - started,
+                            error=f"table {suite.schema}.{suite.table} does not exist")
+    row_count = int(con.execute(f"select count(*) from {_table_ref(suite)}").fetchone()[0])
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    tag = uuid.uuid4().hex[:8]
+    source = context.data_sources.add_sql(
+        f"duckdb_{tag}", connection_string="duckdb:///:memory:",
+        kwargs={"creator": _creator(con, suite.schema)},
+    )
+    batch = source.add_table_asset(suite.table, table_name=suite.table).add_batch_definition_whole_table(
+        "all_rows"
+    )
+    body = suite.gx_json(reference_date)
+    for i, e in enumerate(body["expectations"]):
+        e["meta"] = {**(e.get("meta") or {}), "rule_index": i}
+    by_index: dict[int, Any] = {}
+    for kind, fmt in (("columns", "SUMMARY"), ("rows", "COMPLETE")):
+        picked = [(i, e) for i, e in enumerate(body["expectations"])
+                  if (e["type"] == "unexpected_rows_expectation") == (kind == "rows")]
+        if not picked:
+            continue
+        gx_suite = context.suites.add(gx.ExpectationSuite(
+            name=f"{suite.name}_{kind}_{tag}", expectations=[e for _, e in picked], meta=body.get("meta"),
+        ))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{suite.name}_{kind}_{tag}", data=batch, suite=gx_suite)
+        )
+        result = validation.run(result_format=fmt)
+        for res in result.results:
+            by_index[int(res.expectation_config.meta["rule_index"])] = res
+    outcomes = tuple(
+        _outcome(con, suite, rule, by_index[rule.index], row_count, reference_date) for rule in suite.rules
+    )
+    return SuiteOutcome(suite, row_count, outcomes, time.perf_counter() - started)

@@ -1,0 +1,195 @@
+"""The data-quality layer on real GX, real DuckDB and real Dagster, over a small warehouse built in SQL.
+
+A clean fixture passes every suite; fixtures broken along one dimension fail the matching rule with the
+suite's severity; blocking failures stop a downstream asset; nothing personal reaches metadata.
+"""
+
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.defs.quality import feedback_packets_asset, gx_asset_checks, gx_check, scorecard_asset
+from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
+from pipelines.feeds import registry
+from pipelines.lib.duck import connect
+from pipelines.lib.quality import gx_patch
+from pipelines.lib.quality.masking import mask_id, mask_name, mask_text
+from pipelines.lib.quality.runner import run_suite
+from pipelines.lib.quality.sample import SAMPLE_REFERENCE_DATE, build_sample_warehouse
+from pipelines.lib.quality.suites import DIMENSIONS, load_suites
+
+FULL_ID = re.compile(r"[0-9]{17}[0-9X]")
+PERSONS = 3000
+SUITES = {s.name: s for s in load_suites()}
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = connect(tmp_path / "work.duckdb")
+    build_sample_warehouse(c, PERSONS)
+    yield c
+    c.close()
+
+
+def test_catalogue_covers_every_feed_column_and_dimension() -> None:
+    reg = registry()
+    assert {f"stg_{f}" for f in reg.feeds} <= set(SUITES)
+    assert {"population_base", "households", "person_flags", "deliveries"} <= set(SUITES)
+    for feed in reg.feeds.values():
+        suite = SUITES[f"stg_{feed.name}"]
+        assert suite.asset_key == ["staging", f"stg_{feed.name}"]
+        not_null = {r.column for r in suite.rules if r.type == "expect_column_values_to_not_be_null"}
+        required = {c.name for c in feed.columns if c.required}
+        assert required <= not_null, f"{feed.name}: required columns without a completeness rule"
+    used = {r.dimension for s in SUITES.values() for r in s.rules}
+    assert used == set(DIMENSIONS)
+    assert any(r.measure == "coverage" and r.threshold == 0.95 for r in SUITES["population_base"].rules)
+
+
+def test_gx_sql_engine_needs_the_patch_on_duckdb(con: duckdb.DuckDBPyConnection) -> None:
+    suite = SUITES["stg_tax"]
+    gx_patch.remove()
+    try:
+        broken = run_suite(con, suite, SAMPLE_REFERENCE_DATE)
+    finally:
+        gx_patch.apply()
+    assert not broken.passed and any(o.error for o in broken.outcomes), "GX fetched rows without the patch"
+    fixed = run_suite(con, suite, SAMPLE_REFERENCE_DATE)
+    assert gx_patch.is_applied()
+    assert fixed.passed, [o.summary() for o in fixed.failed]
+
+
+def test_clean_warehouse_passes_every_suite(con: duckdb.DuckDBPyConnection) -> None:
+    for suite in SUITES.values():
+        outcome = run_suite(con, suite, SAMPLE_REFERENCE_DATE)
+        assert outcome.passed, (suite.name, [o.summary() for o in outcome.failed])
+        assert outcome.row_count > 0
+
+
+# Each case breaks one dimension; (suite, SQL that breaks it, rule marker, measure, expected severity).
+BREAKS = [
+    pytest.param("stg_hukou", "update staging.stg_hukou set citizen_id = substr(citizen_id, 1, 17) || "
+     "case when substr(citizen_id, 18, 1) = '0' then '1' else '0' end where source_row = 5",
+     "check character", "validity", "ERROR", id="validity-checksum"),
+    pytest.param("stg_education", "update staging.stg_education set school_stage = '大学' where source_row < 100",
+     "code list", "validity", "ERROR", id="validity-code-list"),
+    pytest.param("stg_tax", "update staging.stg_tax set name = null where source_row = 4",
+     "taxpayer name is present", "completeness", "ERROR", id="completeness-required"),
+    pytest.param("population_base", "delete from marts.population_base where citizen_id in "
+     "(select citizen_id from staging.stg_hukou using sample 10 percent (bernoulli, 7))",
+     "coverage", "coverage", "ERROR", id="completeness-coverage"),
+    pytest.param("stg_social_insurance", "update staging.stg_social_insurance set sex = case sex when '男' then '女' "
+     "else '男' end where source_row % 5 = 1", "sex agrees", "accuracy", "WARN", id="accuracy-sex"),
+    pytest.param("population_base", "insert into marts.population_base select * from marts.population_base limit 1",
+     "unique", "consistency", "ERROR", id="consistency-unique"),
+    pytest.param("households", "update marts.households set is_head = true where relation_code = '20' and "
+     "household_no in (select distinct household_no from marts.households order by household_no limit 200)",
+     "exactly one head", "consistency", "WARN", id="consistency-one-head"),
+    pytest.param("person_flags", "insert into marts.person_flags values ('330302199001011237', 'BIGAMY', 'marriage', "
+     "'x', 'marriage/20260331/abc', 'm.xlsx', 3)", "refers to a person", "consistency", "ERROR",
+     id="consistency-flag-reference"),
+    pytest.param("deliveries", "update marts.deliveries set delivery_date = date '2026-01-31' where feed = 'tax'",
+     "latest loaded tax delivery", "timeliness", "WARN", id="timeliness"),
+    pytest.param("deliveries", "update marts.deliveries set rows_received = rows_received + 1 where feed = 'tax'",
+     "nothing lost", "consistency", "ERROR", id="consistency-nothing-lost"),
+]
+
+
+@pytest.mark.parametrize(("suite_name", "sql", "marker", "measure", "severity"), BREAKS)
+def test_broken_dimension_fails_its_rule(con: duckdb.DuckDBPyConnection, suite_name: str, sql: str, marker: str,
+                                         measure: str, severity: str) -> None:
+    con.execute(sql)
+    outcome = run_suite(con, SUITES[suite_name], SAMPLE_REFERENCE_DATE)
+    assert not outcome.passed
+    failed = [o for o in outcome.failed if marker in o.rule.description_en]
+    assert failed, [o.rule.description_en for o in outcome.failed]
+    assert all(o.rule.measure == measure and o.error is None for o in failed)
+    assert outcome.severity == severity
+    text = json.dumps([o.summary() for o in outcome.outcomes], ensure_ascii=False, default=str)
+    assert not FULL_ID.search(text), "a full citizen ID reached the check metadata"
+
+
+def test_rate_rule_passes_above_its_bar(con: duckdb.DuckDBPyConnection) -> None:
+    """5% of sex values wrong: the accuracy rule (bar 90%) passes with rate 95% and counts the 5%."""
+    con.execute("update staging.stg_social_insurance set sex = case sex when '男' then '女' else '男' end "
+                "where source_row % 20 = 1")
+    outcome = run_suite(con, SUITES["stg_social_insurance"], SAMPLE_REFERENCE_DATE)
+    rule = next(o for o in outcome.outcomes if "sex agrees" in o.rule.description_en)
+    assert rule.passed and rule.unexpected_count > 0 and 0.9 <= rule.rate < 1.0
+    assert rule.examples and all("*" in str(e["citizen_id"]) for e in rule.examples)
+
+
+def test_masking() -> None:
+    assert mask_id("33030219900101123X") == "330302********123X"
+    assert mask_name("张三丰") == "张**"
+    assert not FULL_ID.search(mask_text("号码 33030219900101123X 有误"))
+
+
+def _resources(tmp_path: Path, reference_date: str = "2026-04-15") -> dict[str, dg.ConfigurableResource]:
+    return {
+        "duckdb": WorkDuckDB(database=str(tmp_path / "work.duckdb")),
+        "popbase": PopbaseSettings(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "wh"),
+                                   work_dir=str(tmp_path), reference_date=reference_date),
+    }
+
+
+def _stub_population_base(break_sql: str | None) -> dg.AssetsDefinition:
+    @dg.asset(key=["marts", "population_base"])
+    def population_base(duckdb: WorkDuckDB) -> None:
+        with duckdb.connect() as c:
+            build_sample_warehouse(c, 1000)
+            if break_sql:
+                c.execute(break_sql)
+
+    return population_base
+
+
+@dg.asset(key=["warehouse", "publish"], deps=[dg.AssetKey(["marts", "population_base"])])
+def publish() -> None:
+    """Stub of the publish step."""
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_blocking_check_stops_publish(tmp_path: Path, broken: bool) -> None:
+    sql = "insert into marts.population_base select * from marts.population_base limit 1" if broken else None
+    result = dg.materialize(
+        [_stub_population_base(sql), publish, gx_check(SUITES["population_base"])],
+        resources=_resources(tmp_path), raise_on_error=False,
+    )
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == 1 and evaluations[0].check_name == "gx_population_base"
+    assert evaluations[0].passed is (not broken)
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    published = dg.AssetKey(["warehouse", "publish"]) in materialized
+    assert published is (not broken)
+    metadata = json.dumps({k: str(v.value) for k, v in evaluations[0].metadata.items()}, ensure_ascii=False)
+    assert not FULL_ID.search(metadata)
+
+
+def test_checks_scorecard_and_report_through_dagster(tmp_path: Path) -> None:
+    stub = _stub_population_base("update marts.deliveries set delivery_date = date '2026-01-31' where feed = 'tax'")
+    checks = [c for c in gx_asset_checks() if next(iter(c.check_keys)).asset_key == stub.key]
+    assets = [stub, scorecard_asset(), feedback_packets_asset(), *checks]
+    resources = _resources(tmp_path)
+    for _ in range(2):
+        result = dg.materialize(assets, selection=None, resources=resources, raise_on_error=True)
+        assert result.success
+    with connect(tmp_path / "work.duckdb", read_only=True) as c:
+        runs = c.execute("select count(distinct run_id) from quality.scorecard").fetchone()[0]
+        tax = c.execute("select passed from quality.scorecard where feed = 'tax' and dimension = 'timeliness' "
+                        "order by run_at desc limit 1").fetchone()
+        measures = {r[0] for r in c.execute("select distinct dimension from quality.scorecard").fetchall()}
+    assert runs == 2 and tax == (False,)
+    assert measures == {"validity", "completeness", "coverage", "accuracy", "consistency", "timeliness"}
+    mat = result.asset_materializations_for_node("quality__scorecard")[0]
+    report = Path(mat.metadata["report"].value)
+    page = report.read_text(encoding="utf-8")
+    assert report.exists() and "data:image/png;base64," in page and "<script" not in page and "http" not in page
+    assert "| tax |" in mat.metadata["scorecard"].value
+    assert len(checks) == 1 and result.get_asset_check_evaluations()[0].passed
