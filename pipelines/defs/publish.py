@@ -51,7 +51,7 @@ def warehouse_files(
             "analyst_file": dg.MetadataValue.path(str(settings.analyst_file)),
             "reference_date": str(reference_date),
             "seconds": round(result.seconds, 2),
-            "tables": dg.MetadataValue.json(result.table_rows),
+            "tables": dg.MetadataValue.json(result.row_counts),
         }
     )
 
