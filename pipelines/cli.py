@@ -72,8 +72,11 @@ def _print_summary(settings, seconds: float) -> None:
         f"hukou: {s.in_hukou:,}   floating with registration: {s.floating:,}"
     )
     print("\n  deliveries                          status     received     loaded  duplicate  quarantined")
-    for feed, date, status, received, loaded, dup, quar in s.deliveries:
-        print(f"  {feed:<20} {date:<14} {status:<9} {received:>9,} {loaded:>10,} {dup:>10,} {quar:>12,}")
+    for feed, date, status, received, loaded, dup, quar, message in s.deliveries:
+        if status == "rejected":
+            print(f"  {feed:<20} {date:<14} {status:<9} {message}")
+        else:
+            print(f"  {feed:<20} {date:<14} {status:<9} {received:>9,} {loaded:>10,} {dup:>10,} {quar:>12,}")
     if s.quarantine_by_reason:
         print("\n  quarantined rows by reason: " + ", ".join(f"{r} {n:,}" for r, n in s.quarantine_by_reason))
     if s.flags_by_code:

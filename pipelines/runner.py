@@ -81,7 +81,7 @@ class RunSummary:
     actual_residents: int
     in_hukou: int
     floating: int
-    deliveries: list[tuple[str, str, str, int, int, int, int]]
+    deliveries: list[tuple[str, str, str, int, int, int, int, str]]
     quarantine_by_reason: list[tuple[str, int]]
     flags_by_code: list[tuple[str, int]]
 
@@ -95,8 +95,9 @@ def summarise(settings: Settings) -> RunSummary:
             "count(*) filter (has_residence_registration and not in_hukou) from population_base"
         ).fetchone()
         deliveries = con.execute(
-            "select feed, strftime(delivery_date, '%Y-%m-%d'), status, rows_received, coalesce(rows_loaded, 0), "
-            "coalesce(rows_duplicate, 0), coalesce(rows_quarantined, 0) from deliveries order by feed, delivery_date"
+            "select feed, strftime(delivery_date, '%Y-%m-%d'), status, coalesce(rows_received, 0), "
+            "coalesce(rows_loaded, 0), coalesce(rows_duplicate, 0), coalesce(rows_quarantined, 0), "
+            "coalesce(message, '') from deliveries order by feed, delivery_date"
         ).fetchall()
         reasons = con.execute("select reason_code, count(*) from quarantine group by all order by 2 desc").fetchall()
         flags = con.execute("select flag_code, count(*) from person_flags group by all order by 2 desc").fetchall()
