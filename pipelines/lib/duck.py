@@ -42,14 +42,20 @@ def sql_text(relative_path: str) -> str:
     return (SQL_ROOT / relative_path).read_text(encoding="utf-8")
 
 
+def used_params(statement: duckdb.Statement | str, params: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters ($name) one statement uses (DuckDB rejects unused ones); missing ones raise."""
+    if isinstance(statement, str):
+        (statement,) = duckdb.extract_statements(statement)
+    missing = statement.named_parameters - params.keys()
+    if missing:
+        raise KeyError(f"SQL parameter(s) not provided: {sorted(missing)}")
+    return {k: params[k] for k in statement.named_parameters}
+
+
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> None:
-    """Run every statement of a SQL script, binding to each only the named parameters ($name) it uses."""
-    params = params or {}
+    """Run every statement of a SQL script, binding to each only the named parameters it uses."""
     for statement in duckdb.extract_statements(sql):
-        missing = statement.named_parameters - params.keys()
-        if missing:
-            raise KeyError(f"SQL parameter(s) not provided: {sorted(missing)}")
-        con.execute(statement, {k: params[k] for k in statement.named_parameters})
+        con.execute(statement, used_params(statement, params or {}))
 
 
 def run_sql_file(

@@ -22,7 +22,7 @@ import duckdb
 
 from pipelines.feeds import Feed, registry
 from pipelines.lib import staging_sql as gen
-from pipelines.lib.duck import SQL_ROOT
+from pipelines.lib.duck import SQL_ROOT, used_params
 from pipelines.lib.reference import load_reference_tables
 
 log = logging.getLogger(__name__)
@@ -89,12 +89,12 @@ def _masked(exc: BaseException) -> str:
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object]) -> None:
     started = time.perf_counter()
-    con.execute(sql, gen.params_for(sql, values))
+    con.execute(sql, used_params(sql, values))
     log.debug("%.2fs %s", time.perf_counter() - started, sql.split("\n", 1)[0][:80])
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object]) -> int:
-    row = con.execute(sql, gen.params_for(sql, values)).fetchone()
+    row = con.execute(sql, used_params(sql, values)).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 

@@ -16,10 +16,9 @@ the edges. Values (delivery, dates, code-list names, labels) are bound parameter
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from pipelines.feeds import Column, Feed
+from pipelines.feeds import Column, Feed, staging_id_column
 
 SQL_TYPES: dict[str, str] = {
     "citizen_id": "VARCHAR", "id_number": "VARCHAR", "text": "VARCHAR", "name": "VARCHAR",
@@ -40,28 +39,12 @@ PARSERS: dict[str, str | None] = {
 EMPTY_REASON: dict[str, str] = {"date": "DATE_INVALID", "year_month": "DATE_INVALID"}
 # A share is required when the feed's co-ownership column (code list `co_ownership`) says 按份共有.
 SHARE_REQUIRED_WHEN = ("co_ownership", "按份共有")
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _META = ("delivery_id", "delivery_date", "source_file", "source_row")
 
 
 def q(identifier: str) -> str:
     """A quoted SQL identifier."""
     return '"' + identifier.replace('"', '""') + '"'
-
-
-def citizen_column_name(col: Column) -> str:
-    """The derived citizen-ID column of an id_number column: id_number -> citizen_id,
-    owner_id_number -> owner_citizen_id."""
-    return col.name.removesuffix("id_number") + "citizen_id"
-
-
-def params_for(sql: str, params: dict[str, object]) -> dict[str, object]:
-    """Only the parameters a statement uses (DuckDB rejects unused named parameters)."""
-    used = set(_PARAM.findall(sql))
-    missing = used - params.keys()
-    if missing:
-        raise KeyError(f"no value for SQL parameter(s) {sorted(missing)}")
-    return {k: v for k, v in params.items() if k in used}
 
 
 @dataclass(frozen=True)
@@ -95,7 +78,7 @@ def staging_columns(feed: Feed) -> list[tuple[str, str]]:
     for c in feed.columns:
         out.append((c.name, SQL_TYPES[c.type]))
         if c.type == "id_number":
-            out.append((citizen_column_name(c), "VARCHAR"))
+            out.append((staging_id_column(c), "VARCHAR"))
     return out
 
 
@@ -283,7 +266,7 @@ def insert_staging_sql(feed: Feed) -> str:
     for i, c in p.cols:
         values.append(f"v{i} AS {q(c.name)}")
         if c.type == "id_number":
-            values.append(f"cid{i} AS {q(citizen_column_name(c))}")
+            values.append(f"cid{i} AS {q(staging_id_column(c))}")
     return (f"INSERT INTO staging.{q('stg_' + feed.name)} BY NAME\n"
             "SELECT $delivery_id AS delivery_id, $delivery_date AS delivery_date, _file AS source_file,\n"
             "    _row AS source_row, " + ", ".join(values) + "\nFROM _stage_work WHERE _outcome IS NULL")
