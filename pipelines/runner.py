@@ -59,6 +59,8 @@ def run_all(settings: Settings, *, log_level: str = "INFO") -> dg.ExecuteInProce
             "POPBASE_PSEUDONYM_KEY is not set: the analyst snapshot's person_key is an HMAC keyed with it. "
             "Set a secret of at least 32 characters and keep it the same across runs."
         )
+    # The key reaches the publish step through the process environment only, never through run config.
+    os.environ["POPBASE_PSEUDONYM_KEY"] = settings.pseudonym_key
     defs = load_definitions()
     result = dg.materialize(
         [*defs.assets, *defs.asset_checks],

@@ -1,0 +1,105 @@
+"""The whole pipeline on a generated delivery set: accounting, rejections, privacy, idempotence."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.lib.duck import connect
+from pipelines.runner import RunFailedError, run_all
+from tests.conftest import PipelineRun
+
+
+def _full(run: PipelineRun) -> duckdb.DuckDBPyConnection:
+    return connect(run.settings.population_file, read_only=True, memory_limit="1GB")
+
+
+def test_every_received_row_is_accounted_for(e2e_run: PipelineRun) -> None:
+    con = _full(e2e_run)
+    rows = con.execute(
+        "select feed, delivery_date, rows_received, rows_loaded, rows_duplicate, rows_quarantined "
+        "from deliveries where status = 'loaded'"
+    ).fetchall()
+    assert len(rows) >= 7 * 2
+    for feed, day, received, loaded, dup, quarantined in rows:
+        assert received == loaded + dup + quarantined, (feed, day)
+    per_delivery = dict(con.execute(
+        "select delivery_id, count(*) from quarantine group by all").fetchall())
+    for delivery_id, quarantined in con.execute(
+            "select delivery_id, rows_quarantined from deliveries where status = 'loaded'").fetchall():
+        assert per_delivery.get(delivery_id, 0) == quarantined
+
+
+def test_broken_deliveries_are_rejected_whole_and_named(e2e_run: PipelineRun) -> None:
+    con = _full(e2e_run)
+    broken = duckdb.connect().execute(
+        "select feed, delivery_date, problem from read_parquet(?)",
+        [str(e2e_run.landing / "_truth" / "deliveries_broken.parquet")],
+    ).fetchall()
+    assert broken
+    for feed, day, problem in broken:
+        status = con.execute(
+            "select status, message from deliveries where feed = ? and delivery_date = ?", [feed, day]
+        ).fetchall()
+        if problem == "no_manifest":
+            assert status == [], "an incomplete delivery must be left alone"
+            continue
+        assert [s for s, _ in status] == ["rejected"], (feed, problem)
+        assert status[0][1], "a rejection names its reason"
+        assert con.execute(
+            "select count(*) from quarantine where feed = ? and delivery_date = ?", [feed, day]).fetchone()[0] == 0
+
+
+def test_previous_snapshot_stays_in_force_after_a_rejection(e2e_run: PipelineRun) -> None:
+    con = _full(e2e_run)
+    in_hukou = con.execute("select count(*) from population_base where in_hukou").fetchone()[0]
+    assert in_hukou > 0.6 * 3_000
+    reference = con.execute("select max(reference_date) from population_base").fetchone()[0]
+    latest_loaded = con.execute("select max(delivery_date) from deliveries where status = 'loaded'").fetchone()[0]
+    assert reference == latest_loaded
+
+
+def test_no_citizen_id_or_name_in_dagster_logs_or_metadata(e2e_run: PipelineRun) -> None:
+    con = _full(e2e_run)
+    ids = {r[0] for r in con.execute("select citizen_id from population_base").fetchall()}
+    names = {r[0] for r in con.execute(
+        "select name from population_base where length(name) >= 3").fetchall()}
+    text = "\n".join(
+        str(entry.user_message) + repr(entry.dagster_event)
+        for entry in e2e_run.instance.all_logs(e2e_run.result.run_id)
+    )
+    assert len(text) > 10_000
+    leaked_ids = [i for i in ids if i in text or i[:17] in text]
+    leaked_names = [n for n in names if n in text]
+    assert not leaked_ids, f"{len(leaked_ids)} citizen IDs in the event log"
+    assert not leaked_names, f"{len(leaked_names)} names in the event log"
+
+
+def test_analyst_snapshot_holds_no_id_or_name(e2e_run: PipelineRun) -> None:
+    full = _full(e2e_run)
+    ids = {r[0] for r in full.execute("select citizen_id from population_base").fetchall()}
+    names = {r[0] for r in full.execute("select name from population_base where name is not null").fetchall()}
+    analyst = connect(e2e_run.settings.analyst_file, read_only=True, memory_limit="1GB")
+    columns = analyst.execute(
+        "select table_name, column_name from duckdb_columns() where data_type = 'VARCHAR' and not internal "
+        "and database_name = current_database()"
+    ).fetchall()
+    assert columns
+    for table, column in columns:
+        values = {r[0] for r in analyst.execute(f'select distinct "{column}" from "{table}"').fetchall()}
+        assert not values & ids, f"{table}.{column} holds citizen IDs"
+        assert not values & names, f"{table}.{column} holds names"
+
+
+def test_a_second_run_loads_nothing_twice(e2e_run: PipelineRun) -> None:
+    before = _full(e2e_run).execute("select count(*), sum(rows_loaded) from deliveries").fetchone()
+    run_all(e2e_run.settings)
+    after = _full(e2e_run).execute("select count(*), sum(rows_loaded) from deliveries").fetchone()
+    assert before == after
+
+
+def test_run_without_a_pseudonym_key_fails_with_the_reason(e2e_run: PipelineRun) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(RunFailedError, match="POPBASE_PSEUDONYM_KEY"):
+        run_all(replace(e2e_run.settings, pseudonym_key=None))
