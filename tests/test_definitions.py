@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.feeds import registry
 from pipelines.definitions import defs as location_defs
+from pipelines.feeds import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
