@@ -103,3 +103,28 @@ def test_run_without_a_pseudonym_key_fails_with_the_reason(e2e_run: PipelineRun)
 
     with pytest.raises(RunFailedError, match="POPBASE_PSEUDONYM_KEY"):
         run_all(replace(e2e_run.settings, pseudonym_key=None))
+
+
+def test_a_blocking_check_failure_publishes_nothing(e2e_run: PipelineRun) -> None:
+    """A ledger that no longer adds up (rows lost) fails the blocking `gx_deliveries` check: no publish."""
+    settings = e2e_run.settings
+    published = {p: p.read_bytes() for p in (settings.population_file, settings.analyst_file)}
+    work = connect(settings.work_db, memory_limit="1GB")
+    try:
+        work.execute(
+            "update ops.deliveries set rows_loaded = rows_loaded - 1 "
+            "where delivery_id = (select min(delivery_id) from ops.deliveries where status = 'loaded')"
+        )
+    finally:
+        work.close()
+    try:
+        with pytest.raises(RunFailedError, match="gx_deliveries|blocking"):
+            run_all(settings)
+        assert {p: p.read_bytes() for p in published} == published
+    finally:
+        work = connect(settings.work_db, memory_limit="1GB")
+        work.execute(
+            "update ops.deliveries set rows_loaded = rows_loaded + 1 "
+            "where delivery_id = (select min(delivery_id) from ops.deliveries where status = 'loaded')"
+        )
+        work.close()
