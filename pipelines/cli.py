@@ -41,7 +41,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         delivery_defects=args.broken_deliveries,
     )
     _say(
-        f"wrote {summary.total_rows:,} rows in {summary.total_files} files to {args.out} "
+        f"wrote {summary.rows:,} rows ({summary.bytes / 2**20:,.0f} MB) in {len(summary.deliveries)} deliveries "
+        f"to {args.out} "
         f"in {time.monotonic() - started:.1f} s (ground truth in {Path(args.out) / '_truth'})"
     )
     return 0
