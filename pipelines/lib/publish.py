@@ -26,7 +26,7 @@ import duckdb
 
 from pipelines.feeds import registry
 from pipelines.lib.dictionary import TableSpec, check_classified, comment_text, dictionary
-from pipelines.lib.duck import connect, sql_text
+from pipelines.lib.duck import connect, run_sql, sql_text
 from pipelines.lib.pseudonym import analyst_select_list, hmac_params, key_id, quote_ident
 
 log = logging.getLogger(__name__)
@@ -121,12 +121,6 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> None:
-    """Run one statement, binding only the named parameters it uses."""
-    used = set(re.findall(r"\$([A-Za-z_]\w*)", sql))
-    con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
-
-
 def _build(
     work_db: Path, built: dict[str, Path], run: dict[str, Any], *, memory_limit: str,
     temp_directory: Path | None,
@@ -135,14 +129,14 @@ def _build(
     con = connect(":memory:", memory_limit=memory_limit, temp_directory=temp_directory)
     try:
         try:
-            _execute(con, f"ATTACH $path AS {WORK_ALIAS} (READ_ONLY)", {"path": str(work_db)})
+            run_sql(con, f"ATTACH $path AS {WORK_ALIAS} (READ_ONLY)", {"path": str(work_db)})
         except duckdb.Error as exc:
             raise PublishError(f"cannot open the working file {work_db} read-only ({exc})") from exc
         specs = dictionary()
         marts = _columns_of(con, WORK_ALIAS, "marts")
         _check_marts(specs, marts)
         for name, path in built.items():
-            _execute(con, f"ATTACH $path AS {name} (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(path)})
+            run_sql(con, f"ATTACH $path AS {name} (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(path)})
         _copy_marts(con, specs, marts, run)
         con.execute(f"DETACH {WORK_ALIAS}")
         for name in FILES:
@@ -185,27 +179,27 @@ def _copy_marts(
     """Every marts table (or view, materialised) into both files; the analyst copy de-identified."""
     for table, columns in sorted(marts.items()):
         source = f"{WORK_ALIAS}.marts.{quote_ident(table)}"
-        _execute(con, f"CREATE TABLE {FULL}.main.{quote_ident(table)} AS SELECT * FROM {source}")
+        run_sql(con, f"CREATE TABLE {FULL}.main.{quote_ident(table)} AS SELECT * FROM {source}")
         select = analyst_select_list(columns, specs[table].columns, "src")
-        _execute(con, f"CREATE TABLE {ANALYST}.main.{quote_ident(table)} AS SELECT {select} "
+        run_sql(con, f"CREATE TABLE {ANALYST}.main.{quote_ident(table)} AS SELECT {select} "
                       f"FROM {source} AS src", run)
 
 
 def _write_statistics(con: duckdb.DuckDBPyConnection, name: str, run: dict[str, Any]) -> None:
     """Reference tables, statistics marts, the point-in-time macro and the dictionary view (after USE)."""
     counties = registry().code_lists["wenzhou_county"]
-    _execute(con, sql_text("publish/county.sql"),
+    run_sql(con, sql_text("publish/county.sql"),
              {"county_codes": list(counties), "county_names": list(counties.values())})
-    _execute(con, sql_text("publish/publication.sql"), {**run, "file_kind": "full" if name == FULL else name})
+    run_sql(con, sql_text("publish/publication.sql"), {**run, "file_kind": "full" if name == FULL else name})
     for sql_file in STATS_FILES:
-        _execute(con, sql_text(f"publish/{sql_file}"))
+        run_sql(con, sql_text(f"publish/{sql_file}"))
     if HISTORY_TABLE in _columns_of(con, name, "main"):
         person = quote_ident("citizen_id" if name == FULL else "person_key")
-        _execute(con, sql_text("publish/stats_change.sql").replace("{person}", person))
-        _execute(con, sql_text("publish/population_as_of.sql"))
+        run_sql(con, sql_text("publish/stats_change.sql").replace("{person}", person))
+        run_sql(con, sql_text("publish/population_as_of.sql"))
     else:
         log.warning("no %s table: stats_change and population_as_of are not published", HISTORY_TABLE)
-    _execute(con, sql_text("publish/data_dictionary.sql"))
+    run_sql(con, sql_text("publish/data_dictionary.sql"))
 
 
 def _literal(text: str) -> str:
