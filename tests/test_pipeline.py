@@ -128,3 +128,38 @@ def test_a_blocking_check_failure_publishes_nothing(e2e_run: PipelineRun) -> Non
             "where delivery_id = (select min(delivery_id) from ops.deliveries where status = 'loaded')"
         )
         work.close()
+
+
+def _packet_rows(path) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name("问题清单 issues").to_python()[1:]
+
+
+def test_feedback_packets_list_every_injected_defect_of_the_department(e2e_run: PipelineRun) -> None:
+    from pipelines.feeds import registry
+
+    flag_codes = {"SEX_MISMATCH", "BIRTH_DATE_MISMATCH", "NAME_MISMATCH", "MULTIPLE_HUKOU", "ACTIVITY_AFTER_DEATH",
+                  "BENEFIT_AFTER_DEATH", "UNDERAGE_MARRIAGE", "BIGAMY", "SAME_SEX_MARRIAGE_RECORD", "SHARES_NOT_100",
+                  "NOT_IN_BACKBONE"}
+    packets = sorted((e2e_run.settings.warehouse_dir / "feedback").glob("*/*.xlsx"))
+    assert packets
+    full = _full(e2e_run)
+    truth = duckdb.connect()
+    defects_file = str(e2e_run.landing / "_truth" / "defects.parquet")
+    for feed in registry().feeds:
+        (latest,) = full.execute(
+            "select max(delivery_date) from deliveries where feed = ? and status = 'loaded'", [feed]).fetchone()
+        packet = next(p for p in packets if p.name == f"{feed}_{latest:%Y%m%d}.xlsx")
+        rows = _packet_rows(packet)
+        listed = {(r[0], int(r[1])) for r in rows if str(r[2]).startswith("quarantine")}
+        flagged = {(r[3], r[7]) for r in rows if str(r[2]).startswith("flag")}
+        defects = truth.execute(
+            "select file, row, expected, citizen_id from read_parquet(?) where feed = ? and delivery_date = ?",
+            [defects_file, feed, latest]).fetchall()
+        quarantine = {(f, r) for f, r, expected, _ in defects
+                      if expected not in flag_codes and expected not in ("REPAIRED", "DUPLICATE")}
+        assert quarantine <= listed, f"{feed}: {len(quarantine - listed)} quarantined defects missing"
+        expected_flags = {(e, c) for _, _, e, c in defects if e in flag_codes}
+        missing = expected_flags - flagged
+        assert len(missing) <= 0.05 * max(len(expected_flags), 1), f"{feed}: flags missing {sorted(missing)[:3]}"

@@ -183,7 +183,10 @@ def _id_variant(kind: str, true_id: str, rng: np.random.Generator) -> str | floa
     if kind == "id_excel_scientific":
         return f"{true_id[0]}.{true_id[1:15]}E+17"
     if kind == "id_excel_trailing_000":
-        return true_id[:15] + "000"
+        # Excel keeps 15 significant digits. When the zero-filled result happens to carry a valid check
+        # character (about 1 in 11) no pipeline can tell it from a real ID; write Excel's other form then.
+        lost = true_id[:15] + "000"
+        return f"{true_id[0]}.{true_id[1:15]}E+17" if check_char(lost[:17]) == lost[17] else lost
     if kind == "id_missing":
         return ""
     raise KeyError(kind)

@@ -91,21 +91,30 @@ def _flag_rows(con: duckdb.DuckDBPyConnection, feed: str) -> list[tuple[Any, ...
         f"order by {src} nulls last, {row} nulls last, flag_code", [feed]).fetchall()
 
 
-def latest_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dt.date, str]]:
-    """(delivery_id, feed, delivery_date, status) of each feed's latest loaded or rejected delivery."""
+def latest_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dt.date, str, str | None]]:
+    """(delivery_id, feed, delivery_date, status, message): each feed's latest loaded delivery, and any
+    rejected delivery dated after it (the department must hear why it was refused)."""
     return con.execute(
-        "select arg_max(delivery_id, delivery_date), feed, max(delivery_date), arg_max(status, delivery_date) "
-        "from ops.deliveries where status in ('loaded', 'rejected') group by feed order by feed").fetchall()
+        "with latest as (select feed, max(delivery_date) as loaded_date from ops.deliveries "
+        "where status = 'loaded' group by feed) "
+        "select d.delivery_id, d.feed, d.delivery_date, d.status, d.message from ops.deliveries as d "
+        "left join latest as l on l.feed = d.feed "
+        "where (d.status = 'loaded' and d.delivery_date = l.loaded_date) "
+        "or (d.status = 'rejected' and d.delivery_date > coalesce(l.loaded_date, date '0001-01-01')) "
+        "order by d.feed, d.delivery_date").fetchall()
 
 
 def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str, feed: str,
-                 delivery_date: dt.date, run_date: dt.date) -> Packet:
-    """Write `<out_dir>/<feed>_<YYYYMMDD>.xlsx` for one delivery and return what it holds."""
+                 delivery_date: dt.date, run_date: dt.date, rejection: str | None = None) -> Packet:
+    """Write `<out_dir>/<feed>_<YYYYMMDD>.xlsx` for one delivery and return what it holds.
+
+    A rejected delivery's packet says why it was refused; it has no rows (nothing of it was loaded).
+    """
     deadline = reply_deadline(run_date)
     info = registry().feeds.get(feed)
-    suggestions = _suggestions(con, delivery_id)
+    suggestions = _suggestions(con, delivery_id) if rejection is None else {}
     quarantined = _quarantine_rows(con, delivery_id)
-    flags = _flag_rows(con, feed)
+    flags = _flag_rows(con, feed) if rejection is None else []
     path = out_dir / f"{feed}_{delivery_date:%Y%m%d}.xlsx"
     out_dir.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
@@ -118,6 +127,8 @@ def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str
         ("交付 delivery", f"{delivery_id} ({delivery_date.isoformat()})"),
         ("隔离行数 quarantined rows", len(quarantined)), ("一致性标记 flags", len(flags)),
         ("回复截止 reply by", deadline.isoformat()),
+        *([("拒收原因 rejected because", f"整批拒收，请更正后重新交付 / rejected whole, deliver again: {rejection}")]
+          if rejection is not None else []),
         ("说明 note", "建议更正仅为参考：由单字符更正后校验码正确且存在于户籍/居住登记中的号码得出。"
                       " Suggested corrections are suggestions only: single-character changes that give a valid "
                       "check character and an ID present in hukou or residence registration."),
@@ -152,8 +163,8 @@ def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str
 def write_packets(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, run_date: dt.date) -> list[Packet]:
     """One packet per feed's latest delivery under `<warehouse_dir>/feedback/<YYYYMMDD>/`."""
     out_dir = feedback_dir(warehouse_dir, run_date)
-    return [write_packet(con, out_dir, did, feed, ddate, run_date)
-            for did, feed, ddate, _status in latest_deliveries(con)]
+    return [write_packet(con, out_dir, did, feed, ddate, run_date, message if status == "rejected" else None)
+            for did, feed, ddate, status, message in latest_deliveries(con)]
 
 
 def feedback_dir(warehouse_dir: Path, run_date: dt.date) -> Path:
