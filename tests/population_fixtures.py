@@ -1,7 +1,7 @@
 """Staging-level fixtures for the population layer: typed staging rows inserted directly.
 
-`StagingFixture` creates `ops.deliveries`, `ops.quarantine`, `ref.code_lists` and every
-`staging.stg_<feed>` table exactly as docs/architecture.md describes them (types from the registry),
+`StagingFixture` creates `ops.deliveries`, `ops.quarantine`, `ref.code_lists`, every `raw.<feed>` and
+every `staging.stg_<feed>` table exactly as docs/architecture.md describes them (types from the registry),
 so population SQL can be tested case by case without going through files.
 """
 
@@ -43,7 +43,7 @@ class StagingFixture:
 
     def __init__(self) -> None:
         self.con = duckdb.connect()
-        self.con.execute("create schema ops; create schema staging; create schema ref")
+        self.con.execute("create schema ops; create schema raw; create schema staging; create schema ref")
         self.con.execute(
             "create table ops.deliveries (delivery_id varchar primary key, feed varchar, delivery_date date, "
             "content_hash varchar, status varchar, rows_received bigint, rows_loaded bigint, rows_duplicate bigint, "
@@ -73,6 +73,11 @@ class StagingFixture:
                 f'create table staging."stg_{feed.name}" (delivery_id varchar, delivery_date date, '
                 f"source_file varchar, source_row bigint, {body})"
             )
+            raw_body = ", ".join(f'"{c.name}" varchar' for c in feed.columns)
+            self.con.execute(
+                f'create table raw."{feed.name}" (delivery_id varchar, source_file varchar, source_row bigint, '
+                f"{raw_body})"
+            )
         self.rows = 0
 
     def delivery(self, feed: str, date: str) -> str:
@@ -97,6 +102,23 @@ class StagingFixture:
             f'insert into staging."stg_{feed}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
             f"values ({', '.join('?' for _ in names)})",
             [delivery_id, date, f"{feed}.csv", self.rows, *values.values()],
+        )
+
+    def quarantined(self, feed: str, reason_code: str, date: str = "2026-10-31", **values: Any) -> None:
+        """A delivered row of `feed` that staging put in quarantine: in `raw.<feed>` (as text) and
+        `ops.quarantine`, not in staging."""
+        delivery_id = self.delivery(feed, date)
+        self.rows += 1
+        names = ["delivery_id", "source_file", "source_row", *values]
+        self.con.execute(
+            f'insert into raw."{feed}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
+            f"values ({', '.join('?' for _ in names)})",
+            [delivery_id, f"{feed}.csv", self.rows, *(None if v is None else str(v) for v in values.values())],
+        )
+        self.con.execute(
+            "insert into ops.quarantine (delivery_id, feed, delivery_date, source_file, source_row, reason_code) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [delivery_id, feed, date, f"{feed}.csv", self.rows, reason_code],
         )
 
     def hukou(self, citizen_id: str, date: str = "2026-10-31", **values: Any) -> None:

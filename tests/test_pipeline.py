@@ -118,7 +118,7 @@ def test_a_blocking_check_failure_publishes_nothing(e2e_run: PipelineRun) -> Non
     finally:
         work.close()
     try:
-        with pytest.raises(RunFailedError, match="gx_deliveries|blocking"):
+        with pytest.raises(RunFailedError, match=r"gx_deliveries|blocking"):
             run_all(settings)
         assert {p: p.read_bytes() for p in published} == published
     finally:

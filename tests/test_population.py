@@ -406,6 +406,58 @@ def test_flag_shares_not_100(fx: StagingFixture) -> None:
     assert fx.flags("SHARES_NOT_100") == sorted([MAN, WOMAN])
 
 
+def test_flag_shares_not_100_skips_units_with_a_quarantined_owner_row(fx: StagingFixture) -> None:
+    # U3's second owner row is in quarantine: the loaded 50% is not the whole story, so no flag
+    fx.add(
+        "property",
+        unit_no="U3",
+        owner_id_type="居民身份证",
+        owner_id_number=MAN,
+        owner_citizen_id=MAN,
+        owner_name="x",
+        co_ownership="按份共有",
+        share=0.5,
+        title_status="现势",
+        registration_date=date("2020-01-01"),
+    )
+    fx.quarantined(
+        "property",
+        "ID_CHECKSUM",
+        unit_no=" U3",
+        owner_id_type="居民身份证",
+        owner_id_number="330302199001011230",
+        co_ownership="按份共有",
+        share="50%",
+    )
+    fx.build()
+    assert fx.flags("SHARES_NOT_100") == []
+
+
+def test_residence_district_only_for_counted_residents(fx: StagingFixture) -> None:
+    away = make_id(birth="19800101", seq=131)  # hukou here, no sign of activity: not counted
+    here = make_id(birth="19800101", seq=133)  # hukou here and insured here
+    unregistered = make_id("110101", "19950101", 141)  # in neither register, insured in 330304
+    fx.hukou(away, household_no="H1", hukou_district_code="330303")
+    fx.hukou(here, household_no="H2", hukou_district_code="330303")
+    for person, district in ((here, "330302"), (unregistered, "330304")):
+        fx.add(
+            "social_insurance",
+            person_no=person,
+            citizen_id=person,
+            insurance_type="110",
+            insured_status="1",
+            months_paid=12,
+            last_paid_month=date("2026-09-01"),
+            insured_district_code=district,
+        )
+    fx.build()
+    assert fx.person(away)["residence_district_code"] is None
+    assert fx.person(away)["insured_months"] == 0
+    assert fx.person(here)["residence_district_code"] == "330303"  # hukou address before the workplace
+    assert fx.person(unregistered)["residence_district_code"] == "330304"
+    assert fx.person(unregistered)["residence_source"].startswith("social_insurance/")
+
+
 def test_flag_not_in_backbone(fx: StagingFixture) -> None:
     fx.hukou(MAN)
     fx.add(

@@ -1,8 +1,10 @@
 -- grain: one row per person known to any feed (citizen ID), on the reference date
--- depends: intermediate.int_person_mentions, intermediate.int_hukou_persons, intermediate.int_residence_persons, intermediate.int_education_persons, intermediate.int_insurance_persons, intermediate.int_tax_persons, intermediate.int_marital_status, intermediate.int_property_persons
+-- depends: intermediate.int_person_mentions, intermediate.int_hukou_persons, intermediate.int_residence_persons, intermediate.int_education_persons, intermediate.int_insurance_persons, intermediate.int_tax_persons, intermediate.int_marital_status, intermediate.int_property_persons, intermediate.int_deliveries_in_force
 -- The population base (人口基础信息库). Sex and birth date come from the ID itself; the name from the most
 -- trusted feed reporting one (registry `trust`: hukou, residence registration, then the departments),
--- with its source kept in name_source. is_actual_resident applies assets/actual_population.yml.
+-- with its source kept in name_source. is_actual_resident applies assets/actual_population.yml; the
+-- residence county (residence registration, else hukou, else school / insurance / tax office county) is
+-- kept only for people counted as living in the city, with its source delivery in residence_source.
 create schema if not exists marts;
 create or replace table marts.population_base as
 with mentions as (
@@ -27,6 +29,12 @@ identity as (
         strptime(substr(p.citizen_id, 7, 8), '%Y%m%d')::date as birth_date
     from people as p
 ),
+feed_delivery as (
+    -- the latest delivery in force per feed (the snapshot in force; for event feeds the newest)
+    select feed, max(delivery_id) as delivery_id
+    from intermediate.int_deliveries_in_force
+    group by feed
+),
 joined as (
     select
         i.citizen_id,
@@ -42,12 +50,22 @@ joined as (
         h.ethnicity_code,
         r.citizen_id is not null as has_residence_registration,
         coalesce(r.registration_valid, false) as residence_registration_valid,
-        coalesce(r.residence_district_code, if(h.person_status = '0', h.hukou_district_code, null))
-            as residence_district_code,
+        -- where the person lives, best source first: the residence registration, the hukou address, then
+        -- for people in neither register the county of their school, insurance or tax office
+        case
+            when r.citizen_id is not null then r.residence_district_code
+            when h.person_status = '0' then h.hukou_district_code
+            when coalesce(e.in_school, false) then e.school_district_code
+            when ins.contributing_recently then ins.insured_district_code
+            when t.taxed_recently then t.tax_district_code
+        end as known_district_code,
         case
             when r.citizen_id is not null then r.delivery_id
             when h.person_status = '0' then h.delivery_id
-        end as residence_source,
+            when coalesce(e.in_school, false) then fd_edu.delivery_id
+            when ins.contributing_recently then fd_ins.delivery_id
+            when t.taxed_recently then fd_tax.delivery_id
+        end as known_district_source,
         coalesce(h.person_status = '1', false) as is_deceased,
         if(h.person_status = '1', h.status_change_date, null) as death_date,
         coalesce(h.person_status = '2', false) as moved_out,
@@ -58,7 +76,7 @@ joined as (
         coalesce(e.is_migrant_child, false) as is_migrant_child,
         coalesce(ins.pension_insured, false) as pension_insured,
         coalesce(ins.medical_insured, false) as medical_insured,
-        ins.insured_months,
+        coalesce(ins.insured_months, 0) as insured_months,
         coalesce(ins.receiving_pension, false) as receiving_pension,
         coalesce(t.income_last_12m, 0)::decimal(18, 2) as income_last_12m,
         coalesce(pr.property_units, 0) as property_units,
@@ -77,6 +95,31 @@ joined as (
     left join intermediate.int_tax_persons as t on t.citizen_id = i.citizen_id
     left join intermediate.int_marital_status as ms on ms.citizen_id = i.citizen_id
     left join intermediate.int_property_persons as pr on pr.citizen_id = i.citizen_id
+    left join feed_delivery as fd_edu on fd_edu.feed = 'education'
+    left join feed_delivery as fd_ins on fd_ins.feed = 'social_insurance'
+    left join feed_delivery as fd_tax on fd_tax.feed = 'tax'
+),
+active_households as (
+    -- hukou households with a member who shows a sign of activity of their own
+    select distinct j.household_no
+    from joined as j
+    where j.in_hukou and j.has_wenzhou_activity and j.household_no is not null
+),
+counted as (
+    select
+        j.*,
+        not j.is_deceased and not j.moved_out and (
+            j.has_wenzhou_activity
+            or (j.in_hukou and (
+                not $hukou_requires_activity
+                or (
+                    (j.age < $hukou_exempt_under_age or j.age >= $hukou_exempt_from_age)
+                    and (not $sign_household_member or ah.household_no is not null)
+                )
+            ))
+        ) as is_actual_resident
+    from joined as j
+    left join active_households as ah on ah.household_no = j.household_no
 )
 select
     j.citizen_id,
@@ -87,7 +130,8 @@ select
     j.in_hukou,
     j.hukou_district_code,
     j.has_residence_registration,
-    j.residence_district_code,
+    -- a residence only for people counted as living in the city
+    if(j.is_actual_resident, j.known_district_code, null) as residence_district_code,
     j.is_deceased,
     j.death_date,
     j.moved_out,
@@ -105,14 +149,7 @@ select
     j.receiving_pension,
     j.income_last_12m,
     j.property_units,
-    not j.is_deceased and not j.moved_out and (
-        j.has_wenzhou_activity
-        or (j.in_hukou and (
-            not $hukou_requires_activity
-            or j.age < $hukou_exempt_under_age
-            or j.age >= $hukou_exempt_from_age
-        ))
-    ) as is_actual_resident,
+    j.is_actual_resident,
     j.source_feeds,
     j.ethnicity_code,
     j.household_no,
@@ -121,7 +158,7 @@ select
     j.residence_registration_valid,
     j.has_wenzhou_activity,
     j.name_source,
-    j.residence_source,
+    if(j.is_actual_resident, j.known_district_source, null) as residence_source,
     $reference_date::date as reference_date
-from joined as j
+from counted as j
 left join intermediate.int_hukou_persons as spouse on spouse.citizen_id = j.event_spouse_citizen_id;

@@ -1,0 +1,607 @@
+"""Benchmark the whole pipeline at city scale: a full run, then a monthly run, per stage time and peak RSS.
+
+    .venv/bin/python benchmarks/pipeline_bench.py --persons 1000000 [--persons 10000000] [--months 2] \
+        [--workdir var/bench] [--baseline]
+
+For each size: generate the delivery set with the project's generator (reused when `_bench_params.json` in
+`<workdir>/gen_p<N>_m<M>_s<S>` says the same parameters), build a landing dir of symlinks to the first month's
+delivery folders, run the asset graph in a fresh subprocess (`run_all`, in-process executor, a DAGSTER_HOME
+instance under the run dir so the event log can be read back); then add the second month's folders and run
+again on the same work dir (the monthly run). With `--baseline`, the naive pandas version of the core result
+(benchmarks/pandas_baseline.py) runs on the same first-month files in its own subprocess.
+
+Per run: STEP_START/STEP_SUCCESS timestamps from `instance.all_logs(run_id)`, RSS of the run process sampled
+every 0.2 s and attributed to the step running at that instant, the load average (the machine is shared),
+rows/s and MB/s of ingest and staging per feed (rows from ops.deliveries, bytes from the delivery files).
+
+Writes benchmarks/results/pipeline_<N>.json, pipeline_<N>.md and the combined pipeline.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+if "--_code" in sys.argv:  # a run child: import the pipeline from the code snapshot under test
+    sys.path.insert(0, sys.argv[sys.argv.index("--_code") + 1])
+else:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BENCH_KEY = "popbase-benchmark-pseudonym-key-not-a-secret-0123456789"
+STAGES = ["ingest", "standardise", "base", "flags", "checks", "publish", "report"]
+FEEDS = ["hukou", "residence_permit", "education", "social_insurance", "tax", "marriage", "property"]
+MB = 2**20
+
+
+# --------------------------------------------------------------------------------------------- sampling
+class Sampler:
+    """Samples RSS (process + children), load average and the spill directory size in a background thread.
+
+    Samples are (unix time, rss bytes); they are attributed to steps afterwards from the event log times.
+    """
+
+    def __init__(self, interval: float = 0.2, spill_dir: Path | None = None, pid: int | None = None) -> None:
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.spill_dir = spill_dir
+        self.samples: list[tuple[float, int]] = []
+        self.loads: list[tuple[float, float]] = []
+        self.spill_peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self) -> int:
+        try:
+            total = self.proc.memory_info().rss
+            for c in self.proc.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += c.memory_info().rss
+            return total
+        except psutil.Error:
+            return 0
+
+    def _spill(self) -> int:
+        if not self.spill_dir or not self.spill_dir.is_dir():
+            return 0
+        total = 0
+        for p in self.spill_dir.rglob("*"):
+            with contextlib.suppress(OSError):
+                total += p.stat().st_size
+        return total
+
+    def _run(self) -> None:
+        n = 0
+        while not self._stop.is_set():
+            now = time.time()
+            self.samples.append((now, self.rss()))
+            if n % 25 == 0:  # every 5 s
+                self.loads.append((now, os.getloadavg()[0]))
+                self.spill_peak = max(self.spill_peak, self._spill())
+            n += 1
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> Sampler:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+        self.samples.append((time.time(), self.rss()))
+
+
+def stage_of(step_key: str) -> tuple[str, str | None]:
+    """(stage, feed) of a Dagster step key of this code location (asset checks: `<asset step>_gx_<suite>`)."""
+    if "_gx_" in step_key or step_key.startswith(("gx_", "quality__")):
+        return "checks", None
+    if step_key.startswith("raw__"):
+        return "ingest", step_key.removeprefix("raw__")
+    if step_key.startswith("staging__"):
+        return "standardise", step_key.removeprefix("staging__stg_")
+    if step_key == "marts__person_flags":
+        return "flags", None
+    if step_key.startswith(("intermediate__", "marts__")):
+        return "base", None
+    if step_key == "published__warehouse_files":
+        return "publish", None
+    if step_key == "published__population_report":
+        return "report", None
+    return "other", None
+
+
+def restage(run: dict) -> dict:
+    """(Re)derive each step's stage and the per-stage totals from the step list."""
+    stages: dict[str, dict] = {}
+    for s in run["steps"]:
+        s["stage"] = stage_of(s["step"])[0]
+        st = stages.setdefault(s["stage"], {"seconds": 0.0, "peak_rss_mb": 0, "steps": 0})
+        st["seconds"] = round(st["seconds"] + s["seconds"], 2)
+        st["peak_rss_mb"] = max(st["peak_rss_mb"], s["peak_rss_mb"])
+        st["steps"] += 1
+    run["stages"] = stages
+    return run
+
+
+# --------------------------------------------------------------------------------------------- one run
+def delivery_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file() and p.name != "_MANIFEST.json")
+
+
+def one_run(run_dir: Path, label: str, new_dates: list[str], memory_limit: str, threads: int) -> dict:
+    """One `run_all` in this process (called in a fresh subprocess); returns the measurements."""
+    os.environ["DAGSTER_HOME"] = str(run_dir / "dagster_home")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ["POPBASE_PSEUDONYM_KEY"] = BENCH_KEY
+    (run_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
+    (run_dir / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+
+    import dagster as dg
+    import duckdb
+
+    from pipelines.runner import run_all
+    from pipelines.settings import Settings
+
+    settings = Settings(
+        landing_dir=run_dir / "landing", warehouse_dir=run_dir / "warehouse", work_dir=run_dir / "work",
+        reference_date=None, pseudonym_key=BENCH_KEY, memory_limit=memory_limit, threads=threads,
+    )
+    load_before = os.getloadavg()
+    cpu0 = psutil.Process().cpu_times()
+    sys_cpu0 = psutil.cpu_times()
+    t0 = time.time()
+    with Sampler(spill_dir=settings.temp_dir) as sampler:
+        result = run_all(settings, log_level="WARNING")
+    t1 = time.time()
+    cpu1 = psutil.Process().cpu_times()
+    sys_cpu1 = psutil.cpu_times()
+    load_after = os.getloadavg()
+
+    instance = dg.DagsterInstance.get()
+    steps: dict[str, dict] = {}
+    for entry in instance.all_logs(result.run_id):
+        ev = entry.dagster_event
+        if ev is None or not entry.step_key:
+            continue
+        s = steps.setdefault(entry.step_key, {"step": entry.step_key})
+        if ev.event_type_value == "STEP_START":
+            s["start"] = entry.timestamp
+        elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            s["end"] = entry.timestamp
+            s["status"] = ev.event_type_value
+        elif ev.event_type_value == "STEP_SKIPPED":
+            s["status"] = "STEP_SKIPPED"
+    step_list = sorted((s for s in steps.values() if "start" in s and "end" in s), key=lambda s: s["start"])
+    samples = sampler.samples
+    for s in step_list:
+        stage, feed = stage_of(s["step"])
+        s["stage"], s["feed"] = stage, feed
+        s["seconds"] = round(s["end"] - s["start"], 2)
+        peak = 0
+        for ts, rss in samples:
+            if s["start"] <= ts <= s["end"]:
+                peak = max(peak, rss)
+        s["peak_rss_mb"] = round(peak / MB)
+    in_steps = sum(s["end"] - s["start"] for s in step_list)
+
+    # rows and bytes of the deliveries new in this run
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        rows = con.execute(
+            "select feed, strftime(delivery_date, '%Y%m%d'), status, rows_received, rows_loaded, rows_duplicate, "
+            "rows_quarantined from ops.deliveries"
+        ).fetchall()
+        tables = {}
+        for schema, table, est in con.execute(
+            "select schema_name, table_name, estimated_size from duckdb_tables() order by 1, 2"
+        ).fetchall():
+            tables[f"{schema}.{table}"] = est
+    finally:
+        con.close()
+    feeds: dict[str, dict] = {}
+    for feed, date, status, received, loaded, dup, quar in rows:
+        if date not in new_dates or status == "superseded":
+            continue
+        f = feeds.setdefault(feed, {"rows_received": 0, "rows_loaded": 0, "rows_duplicate": 0,
+                                    "rows_quarantined": 0, "bytes": 0, "deliveries": 0, "status": []})
+        f["rows_received"] += received or 0
+        f["rows_loaded"] += loaded or 0
+        f["rows_duplicate"] += dup or 0
+        f["rows_quarantined"] += quar or 0
+        f["bytes"] += delivery_bytes(settings.landing_dir / feed / date)
+        f["deliveries"] += 1
+        f["status"].append(status)
+    for feed, f in feeds.items():
+        ing = next((s for s in step_list if s["step"] == f"raw__{feed}"), None)
+        stg = next((s for s in step_list if s["step"] == f"staging__stg_{feed}"), None)
+        if ing:
+            f["ingest_seconds"] = ing["seconds"]
+            f["ingest_rows_per_s"] = round(f["rows_received"] / max(ing["seconds"], 1e-3))
+            f["ingest_mb_per_s"] = round(f["bytes"] / MB / max(ing["seconds"], 1e-3), 1)
+            f["ingest_peak_rss_mb"] = ing["peak_rss_mb"]
+        if stg:
+            f["staging_seconds"] = stg["seconds"]
+            f["staging_rows_per_s"] = round(f["rows_received"] / max(stg["seconds"], 1e-3))
+            f["staging_peak_rss_mb"] = stg["peak_rss_mb"]
+
+    stages: dict[str, dict] = {}
+    for s in step_list:
+        st = stages.setdefault(s["stage"], {"seconds": 0.0, "peak_rss_mb": 0, "steps": 0})
+        st["seconds"] = round(st["seconds"] + s["seconds"], 2)
+        st["peak_rss_mb"] = max(st["peak_rss_mb"], s["peak_rss_mb"])
+        st["steps"] += 1
+    user = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    sys_busy = sum(getattr(sys_cpu1, k) - getattr(sys_cpu0, k) for k in ("user", "system", "nice", "irq", "softirq"))
+    wall = t1 - t0
+    sizes = {}
+    for p in (settings.work_db, settings.population_file, settings.analyst_file):
+        sizes[p.name] = round(p.stat().st_size / MB) if p.exists() else None
+    loads = [v for _, v in sampler.loads]
+    import pipelines
+
+    return {
+        "label": label,
+        "pipelines_module": str(Path(pipelines.__file__).parent),
+        "run_id": result.run_id,
+        "wall_seconds": round(wall, 1),
+        "in_steps_seconds": round(in_steps, 1),
+        "orchestration_seconds": round(wall - in_steps, 1),
+        "peak_rss_mb": round(max(r for _, r in samples) / MB),
+        "process_cpu_seconds": round(user, 1),
+        "machine_busy_cpu_seconds": round(sys_busy, 1),
+        "other_processes_cpu_seconds": round(max(sys_busy - user, 0), 1),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in load_after],
+        "loadavg_1m_max": round(max(loads), 2) if loads else None,
+        "loadavg_1m_mean": round(sum(loads) / len(loads), 2) if loads else None,
+        "spill_peak_mb": round(sampler.spill_peak / MB),
+        "file_mb": sizes,
+        "stages": stages,
+        "feeds": feeds,
+        "steps": [{k: s[k] for k in ("step", "stage", "seconds", "peak_rss_mb")} for s in step_list],
+        "table_rows": {k: v for k, v in tables.items() if k.startswith(("marts.", "staging.", "raw."))},
+    }
+
+
+# --------------------------------------------------------------------------------------------- driver
+def generated(persons: int, months: int, seed: int, workdir: Path) -> tuple[Path, dict]:
+    """The delivery set for these parameters, generated unless already complete."""
+    from pipelines.lib.generator import generate
+
+    target = workdir / f"gen_p{persons}_m{months}_s{seed}"
+    params_file = target / "_bench_params.json"
+    params = {"persons": persons, "months": months, "seed": seed}
+    if params_file.exists():
+        stored = json.loads(params_file.read_text())
+        if stored.get("params") == params:
+            print(f"reusing {target}", flush=True)
+            return target, stored["generation"]
+    if target.exists():
+        shutil.rmtree(target)
+    t0 = time.perf_counter()
+    summary = generate(persons, seed, target, months=months, progress=lambda m: print(m, flush=True))
+    gen = {"seconds": round(time.perf_counter() - t0, 1), "rows": summary.rows, "bytes": summary.bytes}
+    params_file.write_text(json.dumps({"params": params, "generation": gen}))
+    return target, gen
+
+
+def month_dates(gen: Path) -> list[str]:
+    return sorted({d.name for f in FEEDS for d in (gen / f).iterdir() if d.is_dir() and d.name.isdigit()})
+
+
+def link_month(gen: Path, landing: Path, date: str) -> list[str]:
+    linked = []
+    for feed in FEEDS:
+        src = gen / feed / date
+        if src.is_dir() and not (landing / feed / date).exists():
+            (landing / feed).mkdir(parents=True, exist_ok=True)
+            (landing / feed / date).symlink_to(src.resolve(), target_is_directory=True)
+            linked.append(f"{feed}/{date}")
+    return linked
+
+
+def code_snapshot(mode: str, workdir: Path) -> tuple[Path, dict]:
+    """The pipeline code to run: `head` = `git archive HEAD` unpacked under the workdir (the working tree may
+    be edited by others while a benchmark runs), `worktree` = this checkout as it is."""
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    info = {"mode": mode, "commit": commit, "worktree_modified": [d[3:] for d in dirty if d.strip()]}
+    if mode == "worktree":
+        return ROOT, info
+    target = workdir / f"code_{commit[:12]}"
+    if not (target / "pipelines").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run([*git, "archive", "--format=tar", commit], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    info["modified_files_not_measured"] = info.pop("worktree_modified")
+    return target, info
+
+
+def child_run(run_dir: Path, label: str, dates: list[str], memory_limit: str, threads: int, code: Path) -> dict:
+    out = run_dir / f"{label}.json"
+    cmd = [sys.executable, __file__, "--_one-run", str(run_dir), "--_label", label, "--_dates", ",".join(dates),
+           "--memory-limit", memory_limit, "--threads", str(threads), "--_code", str(code)]
+    print(f"[{dt.datetime.now():%H:%M:%S}] {label} run: {' '.join(cmd[2:])}", flush=True)
+    proc = subprocess.run(cmd, cwd=code, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{label} run failed (exit {proc.returncode})")
+    return json.loads(out.read_text())
+
+
+def baseline_run(gen: Path, date: str, out_dir: Path) -> dict:
+    """benchmarks/pandas_baseline.py in a subprocess; peak RSS sampled from here (it and its children)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(Path(__file__).with_name("pandas_baseline.py")), "--landing", str(gen),
+           "--date", date, "--out", str(out_dir / "baseline_persons.parquet"), "--json", str(out_dir / "baseline.json")]
+    print(f"[{dt.datetime.now():%H:%M:%S}] pandas baseline: {' '.join(cmd[1:])}", flush=True)
+    load_before = os.getloadavg()
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, cwd=ROOT)
+    with Sampler(pid=proc.pid) as sampler:
+        rc = proc.wait()
+    wall = time.time() - t0
+    res = json.loads((out_dir / "baseline.json").read_text()) if (out_dir / "baseline.json").exists() else {}
+    loads = [v for _, v in sampler.loads]
+    res.update({
+        "exit_code": rc, "wall_seconds": round(wall, 1), "peak_rss_mb": round(max(r for _, r in sampler.samples) / MB),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_1m_max": round(max(loads), 2) if loads else None,
+    })
+    return res
+
+
+def machine(memory_limit: str, threads: int) -> dict:
+    import dagster
+    import duckdb
+    import pandas
+
+    return {
+        "cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(), "platform": platform.platform(), "duckdb": duckdb.__version__,
+        "dagster": dagster.__version__, "pandas": pandas.__version__, "memory_limit": memory_limit,
+        "threads": threads or os.cpu_count(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+def bench_size(persons: int, args: argparse.Namespace) -> dict:
+    gen, gen_info = generated(persons, args.months, args.seed, args.workdir)
+    dates = month_dates(gen)
+    run_dir = args.workdir / f"run_p{persons}"
+    result: dict = {"persons": persons, "months": args.months, "seed": args.seed, "generation": gen_info,
+                    "machine": machine(args.memory_limit, args.threads), "code": args.code_info, "runs": {}}
+    if "full" not in args.runs:  # monthly only: continue a kept full run (same run dir, its full.json)
+        previous = RESULTS / f"pipeline_{persons}.json"
+        if previous.exists():
+            old = json.loads(previous.read_text())
+            result["runs"].update(old.get("runs", {}))
+            result["baseline"] = old.get("baseline")
+        result["runs"]["full"] = json.loads((run_dir / "full.json").read_text())
+    else:
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        (run_dir / "landing").mkdir(parents=True)
+        link_month(gen, run_dir / "landing", dates[0])
+        result["runs"]["full"] = child_run(run_dir, "full", [dates[0]], args.memory_limit, args.threads, args.code_dir)
+    if "monthly" in args.runs and len(dates) > 1:
+        link_month(gen, run_dir / "landing", dates[1])
+        result["runs"]["monthly"] = child_run(run_dir, "monthly", [dates[1]], args.memory_limit, args.threads,
+                                              args.code_dir)
+    previous = RESULTS / f"pipeline_{persons}.json"
+    if not args.baseline and result.get("baseline") is None and previous.exists():
+        result["baseline"] = json.loads(previous.read_text()).get("baseline")  # the input files are the same
+    if result.get("baseline") is None:
+        result.pop("baseline", None)
+    if args.baseline:
+        result["baseline"] = baseline_run(gen, dates[0], run_dir / "baseline")
+    result["disk"] = {
+        "delivery_set_mb": round(sum(p.stat().st_size for p in gen.rglob("*") if p.is_file()) / MB),
+        "work_db_mb": round((run_dir / "work" / "work.duckdb").stat().st_size / MB),
+    }
+    if not args.keep_runs:
+        shutil.rmtree(run_dir / "work" / "duckdb_tmp", ignore_errors=True)
+    return result
+
+
+# --------------------------------------------------------------------------------------------- report
+def _fmt_s(x: float | None) -> str:
+    return "–" if x is None else f"{x:,.1f}"
+
+
+def size_markdown(r: dict) -> str:
+    m = r["machine"]
+    full, monthly = r["runs"].get("full"), r["runs"].get("monthly")
+    lines = [
+        f"# Pipeline benchmark: {r['persons']:,} persons", "",
+        f"Machine: {m['cores']} cores, {m['ram_gb']} GiB RAM, Python {m['python']}, duckdb {m['duckdb']}, "
+        f"dagster {m['dagster']}, pandas {m['pandas']}; DuckDB memory_limit {m['memory_limit']}, "
+        f"threads {m['threads']}; {m['date']}. Shared machine: load average at start {m['loadavg_at_start']}.", "",
+        f"Delivery set: {r['months']} months, seed {r['seed']}, {r['generation']['rows']:,} rows, "
+        f"{r['generation']['bytes'] / 1e9:.2f} GB (generated in {r['generation']['seconds']} s or reused).", "",
+        "## Runs", "",
+        "| run | wall s | in steps s | orchestration s | peak RSS MB | spill peak MB | CPU s (this run) | "
+        "CPU s (other processes) | load 1m mean / max |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for run in (full, monthly):
+        if run:
+            lines.append(
+                f"| {run['label']} | {run['wall_seconds']} | {run['in_steps_seconds']} | "
+                f"{run['orchestration_seconds']} | {run['peak_rss_mb']:,} | {run['spill_peak_mb']:,} | "
+                f"{run['process_cpu_seconds']} | {run['other_processes_cpu_seconds']} | "
+                f"{run['loadavg_1m_mean']} / {run['loadavg_1m_max']} |"
+            )
+    if full and monthly:
+        lines += ["", f"Monthly / full wall time: **{monthly['wall_seconds'] / full['wall_seconds']:.0%}**."]
+    lines += ["", "## Per stage", "", "| stage | full s | full peak RSS MB | monthly s | monthly peak RSS MB |",
+              "|---|---:|---:|---:|---:|"]
+    for st in [*STAGES, "other"]:
+        a = (full or {}).get("stages", {}).get(st)
+        b = (monthly or {}).get("stages", {}).get(st)
+        if a or b:
+            lines.append(f"| {st} | {_fmt_s(a and a['seconds'])} | {a['peak_rss_mb'] if a else '–'} | "
+                         f"{_fmt_s(b and b['seconds'])} | {b['peak_rss_mb'] if b else '–'} |")
+    for run in (full, monthly):
+        if not run:
+            continue
+        lines += ["", f"## Ingest and staging per feed ({run['label']} run: new deliveries only)", "",
+                  "| feed | rows | MB | ingest s | rows/s | MB/s | ingest RSS MB | staging s | staging rows/s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for feed in FEEDS:
+            f = run["feeds"].get(feed)
+            if f:
+                lines.append(
+                    f"| {feed} | {f['rows_received']:,} | {f['bytes'] / MB:,.1f} | {f.get('ingest_seconds', '–')} | "
+                    f"{f.get('ingest_rows_per_s', 0):,} | {f.get('ingest_mb_per_s', '–')} | "
+                    f"{f.get('ingest_peak_rss_mb', '–')} | {f.get('staging_seconds', '–')} | "
+                    f"{f.get('staging_rows_per_s', 0):,} |"
+                )
+    if full:
+        top = sorted(full["steps"], key=lambda s: -s["seconds"])[:12]
+        lines += ["", "## Slowest steps (full run)", "", "| step | stage | s | peak RSS MB |", "|---|---|---:|---:|"]
+        lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {s['peak_rss_mb']:,} |" for s in top]
+    if monthly:
+        top = sorted(monthly["steps"], key=lambda s: -s["seconds"])[:8]
+        lines += ["", "## Slowest steps (monthly run)", "", "| step | stage | s | peak RSS MB |", "|---|---|---:|---:|"]
+        lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {s['peak_rss_mb']:,} |" for s in top]
+    b = r.get("baseline")
+    if b and full:
+        eq = sum(full["stages"].get(s, {}).get("seconds", 0) for s in ("ingest", "standardise", "base"))
+        eq_rss = max(full["stages"].get(s, {}).get("peak_rss_mb", 0) for s in ("ingest", "standardise", "base"))
+        lines += ["", "## pandas baseline (first month only, same files)", "",
+                  "| | wall s | peak RSS MB |", "|---|---:|---:|",
+                  f"| pandas baseline (exit {b['exit_code']}) | {b['wall_seconds']} | {b['peak_rss_mb']:,} |",
+                  f"| DuckDB pipeline: ingest + standardise + base | {eq:.1f} | {eq_rss:,} |",
+                  f"| DuckDB pipeline: full run | {full['wall_seconds']} | {full['peak_rss_mb']:,} |", "",
+                  f"Speed-up vs baseline: {b['wall_seconds'] / max(eq, 1e-3):.1f}x (equivalent stages), "
+                  f"{b['wall_seconds'] / full['wall_seconds']:.1f}x (whole full run). "
+                  f"Memory: baseline / pipeline peak = {b['peak_rss_mb'] / max(full['peak_rss_mb'], 1):.1f}x."]
+        if b.get("phases"):
+            lines += ["", "Baseline phases (s): " + ", ".join(f"{k} {v}" for k, v in b["phases"].items())]
+        if b.get("persons_out") is not None:
+            lines += [f"Baseline output: {b['persons_out']:,} person rows."]
+    return "\n".join(lines) + "\n"
+
+
+def combined_markdown(results: list[dict]) -> str:
+    results = sorted(results, key=lambda r: r["persons"])
+    m = results[-1]["machine"]
+    lines = [
+        "# Pipeline benchmark (all sizes)", "",
+        f"Machine: {m['cores']} cores, {m['ram_gb']} GiB RAM, Python {m['python']}, duckdb {m['duckdb']}, "
+        f"dagster {m['dagster']}, pandas {m['pandas']}, DuckDB memory_limit {m['memory_limit']}, "
+        f"threads {m['threads']}. The machine is shared: the load-average and other-process CPU columns show "
+        "how contaminated each number is. Per-size details: pipeline_<N>.md / .json.", "",
+        "| persons | run | wall s | peak RSS MB | ingest s | standardise s | base s | flags s | checks s | "
+        "publish s | report s | orchestration s | load 1m mean | other-process CPU s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        for label, run in r["runs"].items():
+            st = run["stages"]
+            lines.append(
+                f"| {r['persons']:,} | {label} | {run['wall_seconds']} | {run['peak_rss_mb']:,} | "
+                + " | ".join(_fmt_s(st.get(s, {}).get("seconds")) for s in STAGES)
+                + f" | {run['orchestration_seconds']} | {run['loadavg_1m_mean']} | "
+                f"{run['other_processes_cpu_seconds']} |"
+            )
+    lines += ["", "## Targets (issue \"City scale\")", "", "| target | measured | met |", "|---|---|---|"]
+    by = {r["persons"]: r for r in results}
+    big = by.get(10_000_000)
+    one = by.get(1_000_000)
+    if big:
+        w = big["runs"]["full"]["wall_seconds"]
+        lines.append(f"| full run at 10M < 300 s | {w} s | {'yes' if w < 300 else 'no'} |")
+    for r in results:
+        p = r["runs"]["full"]["peak_rss_mb"]
+        lines.append(f"| peak memory < 6 GB ({r['persons']:,}) | {p:,} MB | {'yes' if p < 6144 else 'no'} |")
+    if big and one:
+        ratio = big["runs"]["full"]["wall_seconds"] / one["runs"]["full"]["wall_seconds"]
+        lines.append(f"| time(10M) / time(1M) ≤ 11 | {ratio:.1f} | {'yes' if ratio <= 11 else 'no'} |")
+    for r in results:
+        if "monthly" in r["runs"]:
+            q = r["runs"]["monthly"]["wall_seconds"] / r["runs"]["full"]["wall_seconds"]
+            lines.append(f"| monthly ≤ 15% of full ({r['persons']:,}) | {q:.0%} | {'yes' if q <= 0.15 else 'no'} |")
+    for r in results:
+        b = r.get("baseline")
+        if b:
+            full = r["runs"]["full"]
+            eq = sum(full["stages"].get(s, {}).get("seconds", 0) for s in ("ingest", "standardise", "base"))
+            x = b["wall_seconds"] / max(eq, 1e-3)
+            less = full["peak_rss_mb"] < b["peak_rss_mb"]
+            lines.append(
+                f"| ≥ 3x faster than pandas, less memory ({r['persons']:,}) | {x:.1f}x on equivalent stages "
+                f"({b['wall_seconds'] / full['wall_seconds']:.1f}x on the whole run); {full['peak_rss_mb']:,} vs "
+                f"{b['peak_rss_mb']:,} MB | {'yes' if x >= 3 and less else 'no'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_results(result: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    n = result["persons"]
+    for run in result["runs"].values():
+        restage(run)
+    (RESULTS / f"pipeline_{n}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    (RESULTS / f"pipeline_{n}.md").write_text(size_markdown(result))
+    allres = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("pipeline_*.json"))]
+    (RESULTS / "pipeline.md").write_text(combined_markdown(allres))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, action="append")
+    ap.add_argument("--months", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench")
+    ap.add_argument("--baseline", action="store_true", help="also run benchmarks/pandas_baseline.py")
+    ap.add_argument("--memory-limit", default=os.environ.get("POPBASE_MEMORY_LIMIT") or "4GB")
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("POPBASE_THREADS") or 0))
+    ap.add_argument("--runs", default="full,monthly",
+                    help="full,monthly (default) | full | monthly (continues the kept run dir of a full run)")
+    ap.add_argument("--keep-runs", action="store_true", help="keep the DuckDB spill directories")
+    ap.add_argument("--markdown-only", action="store_true", help="re-render the markdown from the JSON files")
+    ap.add_argument("--_one-run", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--_label", help=argparse.SUPPRESS)
+    ap.add_argument("--_dates", help=argparse.SUPPRESS)
+    ap.add_argument("--_code", help=argparse.SUPPRESS)
+    ap.add_argument("--code", choices=["head", "worktree"], default="head",
+                    help="run the committed HEAD (a git-archive snapshot, default) or the working tree as it is")
+    args = ap.parse_args()
+    if args._one_run:
+        res = one_run(args._one_run, args._label, args._dates.split(","), args.memory_limit, args.threads)
+        (args._one_run / f"{args._label}.json").write_text(json.dumps(res, indent=1))
+        return
+    if args.markdown_only:
+        for p in sorted(RESULTS.glob("pipeline_*.json")):
+            write_results(json.loads(p.read_text()))
+        print((RESULTS / "pipeline.md").read_text())
+        return
+    if not args.persons:
+        ap.error("--persons is required")
+    args.workdir = args.workdir.resolve()
+    args.runs = {r.strip() for r in args.runs.split(",")}
+    args.code_dir, args.code_info = code_snapshot(args.code, args.workdir)
+    for persons in args.persons:
+        result = bench_size(persons, args)
+        write_results(result)
+        print(size_markdown(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
