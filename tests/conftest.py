@@ -14,7 +14,8 @@ from pipelines.lib.generator import generate
 from pipelines.runner import run_all
 from pipelines.settings import Settings, load_settings
 
-E2E_PERSONS = 3_000
+E2E_PERSONS = 5_000
+E2E_DEFECT_RATE = 0.05  # five times the default, so that every defect kind and flag has cases
 E2E_KEY = "test-pseudonym-key-0123456789abcdef"
 
 
@@ -32,7 +33,7 @@ class PipelineRun:
 def e2e_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
     root = tmp_path_factory.mktemp("e2e")
     landing = root / "landing"
-    generate(E2E_PERSONS, 11, landing, months=3, delivery_defects=True)
+    generate(E2E_PERSONS, 11, landing, months=3, defect_rate=E2E_DEFECT_RATE, delivery_defects=True)
     settings = load_settings(
         {
             "POPBASE_LANDING_DIR": str(landing),

@@ -12,36 +12,18 @@ from typing import Any
 
 import pytest
 
-from pipelines.lib.generator import generate
-from pipelines.runner import run_all
-from pipelines.settings import load_settings
+from tests.conftest import E2E_PERSONS, PipelineRun
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 import accuracy
 
-PERSONS = 5_000
-SEED = 11
-DEFECT_RATE = 0.05  # five times the default, so that each flag has cases to measure
 MIN_CASES = 10  # rates over fewer cases are too noisy to hold to a floor
 
 
 @pytest.fixture(scope="module")
-def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("accuracy")
-    landing = root / "landing"
-    generate(PERSONS, SEED, landing, months=3, defect_rate=DEFECT_RATE)
-    settings = load_settings(
-        {
-            "POPBASE_LANDING_DIR": str(landing),
-            "POPBASE_WAREHOUSE_DIR": str(root / "warehouse"),
-            "POPBASE_WORK_DIR": str(root / "work"),
-            "POPBASE_PSEUDONYM_KEY": "test-accuracy-key-0123456789abcdefghij",
-            "POPBASE_THREADS": "2",
-        }
-    )
-    run_all(settings, log_level="WARNING")
-    return accuracy.evaluate(landing, settings.population_file)
+def measured(e2e_run: PipelineRun) -> dict[str, Any]:
+    return accuracy.evaluate(e2e_run.landing, e2e_run.settings.population_file)
 
 
 def test_coverage_and_attributes(measured: dict[str, Any]) -> None:
@@ -86,5 +68,5 @@ def test_actual_population(measured: dict[str, Any]) -> None:
 
 
 def test_markdown_report(measured: dict[str, Any]) -> None:
-    md = accuracy.to_markdown(measured, {"persons": PERSONS, "seed": SEED})
+    md = accuracy.to_markdown(measured, {"persons": E2E_PERSONS, "seed": 11})
     assert "| marital_status |" in md and "| KEY_CONFLICT |" in md and "| BIGAMY |" in md
