@@ -168,10 +168,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, RunFailedError, ValueError) as exc:
         _say(f"popbase {args.command}: {exc}")
         return 1
+    except OSError as exc:
+        _say(f"popbase {args.command}: cannot write to {exc.filename or 'the output'}: {exc.strerror}")
+        return 1
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
 
 
+def entry_point() -> None:
+    """Console-script entry: exit without tearing down DuckDB's bindings (they print leak notes)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()

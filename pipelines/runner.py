@@ -10,6 +10,7 @@ import dagster as dg
 
 from pipelines.defs.resources import resources_from_settings
 from pipelines.lib.duck import connect
+from pipelines.lib.pseudonym import PseudonymKeyError, check_key
 from pipelines.settings import Settings
 
 
@@ -54,13 +55,12 @@ def run_all(settings: Settings, *, log_level: str = "INFO") -> dg.ExecuteInProce
             probe.unlink()
         except OSError as exc:
             raise RunFailedError(f"cannot write to {directory}: {exc.strerror}") from exc
-    if not settings.pseudonym_key:
-        raise RunFailedError(
-            "POPBASE_PSEUDONYM_KEY is not set: the analyst snapshot's person_key is an HMAC keyed with it. "
-            "Set a secret of at least 32 characters and keep it the same across runs."
-        )
+    try:
+        check_key(settings.pseudonym_key)
+    except PseudonymKeyError as exc:
+        raise RunFailedError(f"{exc}: the analyst snapshot's person_key is an HMAC keyed with it") from None
     # The key reaches the publish step through the process environment only, never through run config.
-    os.environ["POPBASE_PSEUDONYM_KEY"] = settings.pseudonym_key
+    os.environ["POPBASE_PSEUDONYM_KEY"] = str(settings.pseudonym_key)
     defs = load_definitions()
     result = dg.materialize(
         [*defs.assets, *defs.asset_checks],

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.feeds import PROJECT_ROOT
+
+MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
@@ -57,6 +60,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     var = PROJECT_ROOT / "var"
     warehouse = Path(env.get("POPBASE_WAREHOUSE_DIR") or var / "warehouse")
     ref = env.get("POPBASE_REFERENCE_DATE") or None
+    memory_limit = env.get("POPBASE_MEMORY_LIMIT") or "4GB"
+    if not MEMORY_SIZE.match(memory_limit):
+        raise SettingsError(f"POPBASE_MEMORY_LIMIT={memory_limit!r} is not a size; write it like 4GB or 6000MB")
     threads = env.get("POPBASE_THREADS") or str(os.cpu_count() or 2)
     if not threads.isdigit() or int(threads) < 1:
         raise SettingsError(f"POPBASE_THREADS={threads!r} must be a positive whole number")
@@ -66,6 +72,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         work_dir=Path(env.get("POPBASE_WORK_DIR") or var / "work"),
         reference_date=_parse_date("POPBASE_REFERENCE_DATE", ref) if ref else None,
         pseudonym_key=env.get("POPBASE_PSEUDONYM_KEY") or None,
-        memory_limit=env.get("POPBASE_MEMORY_LIMIT") or "4GB",
+        memory_limit=memory_limit,
         threads=int(threads),
     )

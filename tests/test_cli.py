@@ -23,6 +23,12 @@ def test_generate_rejects_a_bad_person_count(tmp_path: Path, persons: str) -> No
     assert "--persons" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_generate_into_an_unwritable_place_says_so() -> None:
+    result = _popbase("generate", "--persons", "10", "--out", "/proc/popbase")
+    assert result.returncode == 1
+    assert "cannot write to /proc/popbase" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_generate_writes_a_delivery_set(tmp_path: Path) -> None:
     result = _popbase("generate", "--persons", "300", "--seed", "3", "--months", "1", "--out", str(tmp_path / "l"))
     assert result.returncode == 0, result.stderr
@@ -35,7 +41,9 @@ def test_generate_writes_a_delivery_set(tmp_path: Path) -> None:
     [
         ({"POPBASE_LANDING_DIR": "/nonexistent/landing"}, "landing directory /nonexistent/landing does not exist"),
         ({"POPBASE_WAREHOUSE_DIR": "/proc/popbase"}, "cannot write to /proc/popbase"),
-        ({"POPBASE_PSEUDONYM_KEY": ""}, "POPBASE_PSEUDONYM_KEY is not set"),
+        ({"POPBASE_PSEUDONYM_KEY": ""}, "POPBASE_PSEUDONYM_KEY must be set to a secret of at least 32 bytes"),
+        ({"POPBASE_PSEUDONYM_KEY": "…"}, "POPBASE_PSEUDONYM_KEY must be set to a secret of at least 32 bytes"),
+        ({"POPBASE_MEMORY_LIMIT": "lots"}, "POPBASE_MEMORY_LIMIT='lots' is not a size"),
         ({"POPBASE_REFERENCE_DATE": "31.10.2026"}, "POPBASE_REFERENCE_DATE='31.10.2026' is not a date"),
         ({"POPBASE_THREADS": "two"}, "POPBASE_THREADS='two' must be a positive whole number"),
     ],

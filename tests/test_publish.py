@@ -19,7 +19,7 @@ from pipelines.lib.pseudonym import hmac_params, hmac_sql, person_key
 from pipelines.lib.publish import PublishError, publish
 from tests.mart_fixtures import REFERENCE_DATE, build_marts
 
-KEY = "test-key-0123456789abcdef"
+KEY = "test-key-0123456789abcdef-0123456789"
 PROJECT = Path(__file__).resolve().parent.parent
 OLD_CLI = PROJECT / ".venv" / "bin" / "duckdb"
 GUIDE = PROJECT / "docs" / "analyst-guide.md"
@@ -84,7 +84,8 @@ def test_person_key_is_stable_per_key_and_joins_work(published: publish_module.P
             SELECT count(*) FROM households h JOIN population_base p USING (person_key, household_key)
             """).fetchone()
         assert orphans == (0,) and spouses == expected_spouses and households[0] > 0
-    other = _publish(build_marts(tmp_path / "work.duckdb"), tmp_path / "wh", key="another-key-fedcba9876543210")
+    other_key = "another-key-fedcba9876543210-fedcba98"
+    other = _publish(build_marts(tmp_path / "work.duckdb"), tmp_path / "wh", key=other_key)
     with _ro(other.analyst_file) as con:
         other_keys = {r[0] for r in con.execute("SELECT person_key FROM population_base").fetchall()}
     assert not other_keys & keys
@@ -209,6 +210,8 @@ def test_versions_kept_for_rollback(tmp_path: Path) -> None:
     assert len(kept) == 4 and len(result.versions) == 4
     assert sum(name.startswith("population.") for name in kept) == 2
     assert all(re.fullmatch(r"(population|analyst)\.\d{8}T\d{6}\.\d{6}Z\.duckdb", n) for n in kept)
+    stamps = {kind: {n.split(".", 1)[1] for n in kept if n.startswith(kind)} for kind in ("population", "analyst")}
+    assert stamps["population"] == stamps["analyst"], "the two files of one publish share a timestamp"
     with _ro(warehouse / "versions" / kept[0]) as con:  # an archived version is a whole database
         assert con.execute("SELECT count(*) FROM population_base").fetchone()[0] == 40
 

@@ -28,7 +28,7 @@ sys.stdin.readline()
 def analyst_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("report")
     result = publish(build_marts(root / "work.duckdb"), root / "warehouse",
-                     pseudonym_key="report-test-key-0123456789", reference_date=REFERENCE_DATE)
+                     pseudonym_key="report-test-key-0123456789-0123456789", reference_date=REFERENCE_DATE)
     return result.analyst_file
 
 

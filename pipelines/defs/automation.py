@@ -171,7 +171,8 @@ def delivery_sensor(context: dg.SensorEvaluationContext, popbase: PopbaseSetting
 
 def error_class(error: SerializableErrorInfo | None) -> str | None:
     """The class of the error that caused a failure: Dagster's wrapper errors are skipped for their cause."""
-    while error is not None and error.cls_name and error.cls_name.startswith("Dagster") and error.cause is not None:
+    wrappers = ("Dagster", "RetryRequested")
+    while error is not None and error.cls_name and error.cls_name.startswith(wrappers) and error.cause is not None:
         error = error.cause
     return error.cls_name if error is not None else None
 

@@ -35,6 +35,8 @@ def raw_asset(feed: Feed) -> dg.AssetsDefinition:
     )
     def _raw(context: dg.AssetExecutionContext, duckdb: WorkDuckDB, popbase: PopbaseSettings) -> dg.MaterializeResult:
         settings = popbase.settings()
+        if not settings.landing_dir.is_dir():
+            raise dg.Failure(f"the landing directory {settings.landing_dir} does not exist (POPBASE_LANDING_DIR)")
         with duckdb.connect() as con:
             ingest.ensure_ops_schema(con)
             outcomes = ingest.ingest_feed(con, feed, settings.landing_dir, progress=context.log.info)

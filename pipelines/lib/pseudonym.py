@@ -14,6 +14,7 @@ import hmac
 from pipelines.lib.dictionary import ColumnSpec
 
 BLOCK_SIZE = 64
+MIN_KEY_BYTES = 32  # 256 bits: the HMAC-SHA256 key must not be the weak point (IDs are only ~10^9)
 KEY_ID_MESSAGE = b"popbase pseudonym key id"
 
 
@@ -21,12 +22,19 @@ class PseudonymKeyError(ValueError):
     """The pseudonym key is missing or too short."""
 
 
-def _k0(key: str) -> bytes:
-    if not key or len(key) < 16:
+def check_key(key: str | None) -> bytes:
+    """The key as bytes; a missing or short key raises PseudonymKeyError saying what is needed."""
+    raw = (key or "").encode("utf-8")
+    if len(raw) < MIN_KEY_BYTES:
         raise PseudonymKeyError(
-            "the pseudonym key (POPBASE_PSEUDONYM_KEY) must be set and at least 16 characters long"
+            f"POPBASE_PSEUDONYM_KEY must be set to a secret of at least {MIN_KEY_BYTES} bytes "
+            "(for example: openssl rand -hex 32), the same on every run"
         )
-    raw = key.encode("utf-8")
+    return raw
+
+
+def _k0(key: str) -> bytes:
+    raw = check_key(key)
     if len(raw) > BLOCK_SIZE:
         raw = hashlib.sha256(raw).digest()
     return raw.ljust(BLOCK_SIZE, b"\x00")

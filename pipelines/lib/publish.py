@@ -247,7 +247,10 @@ def _install(built: dict[str, Path], warehouse_dir: Path, keep_versions: int) ->
     versions_dir = warehouse_dir / "versions"
     versions_dir.mkdir(exist_ok=True)
     finals = {name: warehouse_dir / f"{name}.duckdb" for name in FILES}
-    archived = {name: _archive(path, versions_dir, name) for name, path in finals.items() if path.exists()}
+    # Both files of one publish are archived under one timestamp (when the full file was written), so a
+    # rollback restores a matching pair.
+    stamp = next((dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC) for p in finals.values() if p.exists()), None)
+    archived = {name: _archive(path, versions_dir, name, stamp) for name, path in finals.items() if path.exists()}
     installed: list[str] = []
     try:
         for name in FILES:
@@ -261,10 +264,9 @@ def _install(built: dict[str, Path], warehouse_dir: Path, keep_versions: int) ->
     return _prune(versions_dir, keep_versions)
 
 
-def _archive(current: Path, versions_dir: Path, name: str) -> Path:
-    """Keep the file being replaced as versions/<name>.<UTC time it was written>.duckdb (a hard link)."""
-    written = dt.datetime.fromtimestamp(current.stat().st_mtime, dt.UTC)
-    target = versions_dir / f"{name}.{written:%Y%m%dT%H%M%S.%fZ}.duckdb"
+def _archive(current: Path, versions_dir: Path, name: str, stamp: dt.datetime) -> Path:
+    """Keep the file being replaced as versions/<name>.<UTC time the pair was written>.duckdb (a hard link)."""
+    target = versions_dir / f"{name}.{stamp:%Y%m%dT%H%M%S.%fZ}.duckdb"
     if not target.exists():
         try:
             os.link(current, target)
