@@ -7,20 +7,38 @@
 -- kept only for people counted as living in the city, with its source delivery in residence_source.
 create schema if not exists marts;
 create or replace table marts.population_base as
-with mentions as (
-    select m.*, f.trust
+with feed_order as (
+    select list(feed order by feed) as feeds, list(trust order by feed) as trusts from ref.feeds
+),
+ranked_mentions as (
+    -- integer ranks keep the per-person aggregation cheap at city scale: lower = more trusted, then newer
+    select
+        m.citizen_id,
+        m.name,
+        m.delivery_id,
+        f.trust,
+        nullif(trim(m.name), '') is not null as has_name,
+        f.trust * 1000000 - date_diff('day', date '2000-01-01', m.delivery_date) as name_rank
     from intermediate.int_person_mentions as m
     inner join ref.feeds as f on f.feed = m.feed
 ),
-people as (
+people_ranked as (
     select
         citizen_id,
-        list(distinct feed order by feed) as source_feeds,
-        arg_min(name, (trust, delivery_date)) filter (where nullif(trim(name), '') is not null) as name,
-        arg_min(feed || '/' || strftime(delivery_date, '%Y%m%d'), (trust, delivery_date))
-            filter (where nullif(trim(name), '') is not null) as name_source
-    from mentions
+        bit_or(1::bigint << trust) as feed_mask,
+        arg_min(name, name_rank) filter (where has_name) as name,
+        arg_min(delivery_id, name_rank) filter (where has_name) as name_delivery_id
+    from ranked_mentions
     group by citizen_id
+),
+people as (
+    select
+        p.citizen_id,
+        list_filter(o.feeds, lambda feed, i: (p.feed_mask >> o.trusts[i]) & 1 = 1) as source_feeds,
+        p.name,
+        split_part(p.name_delivery_id, '/', 1) || '/' || split_part(p.name_delivery_id, '/', 2) as name_source
+    from people_ranked as p
+    cross join feed_order as o
 ),
 identity as (
     select
