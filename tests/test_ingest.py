@@ -411,3 +411,15 @@ def test_killed_run_leaves_nothing_half_loaded(tmp_path, landing):
     assert con.execute('SELECT count(*), count(DISTINCT source_row) FROM raw."hukou"').fetchone() == (n, n)
     assert [o.status for o in ingest_feed(con, FEEDS["hukou"], landing)] == ["unchanged"]
     con.close()
+
+
+@pytest.mark.parametrize("feed", ["social_insurance", "hukou"])
+def test_a_delivery_collects_in_loading_tables_that_are_gone_afterwards(con, landing, feed):
+    """Rows gather in committed loading tables (bounded memory), then move into raw in one transaction."""
+    write_delivery(landing, feed, "20261031", [sample_row(feed) for _ in range(3)],
+                   extra_lines=[b"not,a,row"] if feed == "hukou" else [b"{not json"])
+    ingest_feed(con, registry().feeds[feed], landing)
+    assert len(raw_rows(con, feed)) == 3 and len(quarantine(con)) == 1
+    leftovers = con.execute("select table_name from duckdb_tables() where table_name like '\\_loading%' escape '\\'"
+                            ).fetchall()
+    assert leftovers == []

@@ -18,6 +18,17 @@ def raw_table(feed: Feed) -> str:
     return f"raw.{quote(feed.name)}"
 
 
+def loading_table(feed: Feed) -> str:
+    """Where a delivery's raw rows collect while it loads (committed chunk by chunk, so memory stays
+    bounded); they move into raw.<feed> in one short transaction once the whole delivery has been read."""
+    return f"raw.{quote('_loading_' + feed.name)}"
+
+
+def loading_quarantine_table(feed: Feed) -> str:
+    """Where a loading delivery's ROW_MALFORMED rows collect until they move into ops.quarantine."""
+    return f"ops.{quote('_loading_quarantine_' + feed.name)}"
+
+
 def raw_columns(feed: Feed) -> list[str]:
     """Columns of raw.<feed> in order: bookkeeping first, then the registry's canonical names."""
     return ["delivery_id", "source_file", "source_row", *feed.column_names]

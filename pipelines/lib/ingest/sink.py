@@ -9,8 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.feeds import Feed
-from pipelines.lib.duck import sql_text
-from pipelines.lib.ingest.schema import quote, raw_table
+from pipelines.lib.ingest.schema import loading_quarantine_table, loading_table, quote
 
 BATCH_VIEW = "_popbase_raw_batch"
 QUARANTINE_VIEW = "_popbase_quarantine"
@@ -19,15 +18,23 @@ RAW_FLUSH_ROWS = 250_000  # each INSERT has a fixed cost (~50 ms): insert few, l
 
 
 def raw_insert_sql(feed: Feed) -> str:
-    """INSERT of a registered Arrow batch (`source_row` + canonical columns) into raw.<feed>."""
+    """INSERT of a registered Arrow batch (`source_row` + canonical columns) into the feed's loading table."""
     cols = ", ".join(quote(c) for c in feed.column_names)
-    return (f"INSERT INTO {raw_table(feed)} (delivery_id, source_file, source_row, {cols}) "
+    return (f"INSERT INTO {loading_table(feed)} (delivery_id, source_file, source_row, {cols}) "
             f"SELECT $delivery_id, $source_file, source_row, {cols} FROM {BATCH_VIEW}")
+
+
+def quarantine_insert_sql(feed: Feed) -> str:
+    """INSERT of one file's ROW_MALFORMED rows (registered Arrow batch) into the loading quarantine table."""
+    return (f"INSERT INTO {loading_quarantine_table(feed)} (delivery_id, feed, delivery_date, source_file, "
+            "source_row, reason_code, column_name, offending_value, detail, raw_record) "
+            "SELECT $delivery_id, $feed, $delivery_date, $source_file, source_row, 'ROW_MALFORMED', NULL, NULL, "
+            f"detail, json_object('line', line) FROM {QUARANTINE_VIEW}")
 
 
 @dataclass
 class FileSink:
-    """Collects one file's output inside the caller's transaction; counts what it wrote."""
+    """Collects one file's output in the feed's loading tables; counts what it wrote."""
 
     con: duckdb.DuckDBPyConnection
     feed: Feed
@@ -84,7 +91,7 @@ class FileSink:
                           "line": pa.array(self._lines, pa.string())})
         self.con.register(QUARANTINE_VIEW, table)
         try:
-            self.con.execute(sql_text("ingest/quarantine_insert.sql"), {
+            self.con.execute(quarantine_insert_sql(self.feed), {
                 "delivery_id": self.delivery_id, "feed": self.feed.name,
                 "delivery_date": self.delivery_date, "source_file": self.source_file,
             })
