@@ -36,6 +36,17 @@ def test_generate_writes_a_delivery_set(tmp_path: Path) -> None:
     assert (tmp_path / "l" / "_truth" / "persons.parquet").exists()
 
 
+def _run_env(tmp_path: Path) -> dict[str, str]:
+    """A valid `popbase run` environment on an empty landing directory."""
+    (tmp_path / "landing").mkdir()
+    return {
+        "POPBASE_LANDING_DIR": str(tmp_path / "landing"),
+        "POPBASE_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "POPBASE_WORK_DIR": str(tmp_path / "work"),
+        "POPBASE_PSEUDONYM_KEY": "k" * 32,
+    }
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -49,27 +60,13 @@ def test_generate_writes_a_delivery_set(tmp_path: Path) -> None:
     ],
 )
 def test_run_says_what_is_wrong(tmp_path: Path, env: dict[str, str], message: str) -> None:
-    (tmp_path / "landing").mkdir()
-    base = {
-        "POPBASE_LANDING_DIR": str(tmp_path / "landing"),
-        "POPBASE_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-        "POPBASE_WORK_DIR": str(tmp_path / "work"),
-        "POPBASE_PSEUDONYM_KEY": "k" * 32,
-    }
-    result = _popbase("run", env={**base, **env})
+    result = _popbase("run", env={**_run_env(tmp_path), **env})
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_run_on_an_empty_landing_dir_says_nothing_was_delivered(tmp_path: Path) -> None:
-    (tmp_path / "landing").mkdir()
-    env = {
-        "POPBASE_LANDING_DIR": str(tmp_path / "landing"),
-        "POPBASE_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-        "POPBASE_WORK_DIR": str(tmp_path / "work"),
-        "POPBASE_PSEUDONYM_KEY": "k" * 32,
-    }
-    result = _popbase("run", env=env)
+    result = _popbase("run", env=_run_env(tmp_path))
     assert result.returncode == 1
     assert "no delivery has been loaded" in result.stderr and "Traceback" not in result.stderr
