@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     run = sub.add_parser("run", help="materialise every asset once and publish (reads POPBASE_* variables)")
-    run.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                     help="INFO (default) shows progress per step and delivery; WARNING shows only problems")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="generate a sample delivery set under var/demo and run everything on it")
