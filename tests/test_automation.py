@@ -344,6 +344,8 @@ WRITER = textwrap.dedent(
 def test_two_runs_at_once_on_one_working_file_both_succeed(tmp_path: Path, dagster_home: Path) -> None:
     """Two processes launch a run at the same moment; the pool (limit 1) serialises their DuckDB steps."""
     database = tmp_path / "work" / "work.duckdb"
+    with dg.DagsterInstance.get() as instance:  # create the SQLite storage once: two first-time migrations race
+        instance.get_runs(limit=1)
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, name, str(database)],
