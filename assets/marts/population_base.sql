@@ -71,19 +71,12 @@ joined as (
         -- where the person lives, best source first: the residence registration, the hukou address, then
         -- for people in neither register the county of their school, insurance or tax office
         case
-            when r.citizen_id is not null then r.residence_district_code
-            when h.person_status = '0' then h.hukou_district_code
-            when coalesce(e.in_school, false) then e.school_district_code
-            when ins.contributing_recently then ins.insured_district_code
-            when t.taxed_recently then t.tax_district_code
-        end as known_district_code,
-        case
-            when r.citizen_id is not null then r.delivery_id
-            when h.person_status = '0' then h.delivery_id
-            when coalesce(e.in_school, false) then fd_edu.delivery_id
-            when ins.contributing_recently then fd_ins.delivery_id
-            when t.taxed_recently then fd_tax.delivery_id
-        end as known_district_source,
+            when r.citizen_id is not null then {'code': r.residence_district_code, 'source': r.delivery_id}
+            when h.person_status = '0' then {'code': h.hukou_district_code, 'source': h.delivery_id}
+            when coalesce(e.in_school, false) then {'code': e.school_district_code, 'source': fd_edu.delivery_id}
+            when ins.contributing_recently then {'code': ins.insured_district_code, 'source': fd_ins.delivery_id}
+            when t.taxed_recently then {'code': t.tax_district_code, 'source': fd_tax.delivery_id}
+        end as known_district,
         coalesce(h.person_status = '1', false) as is_deceased,
         if(h.person_status = '1', h.status_change_date, null) as death_date,
         coalesce(h.person_status = '2', false) as moved_out,
@@ -149,7 +142,7 @@ select
     j.hukou_district_code,
     j.has_residence_registration,
     -- a residence only for people counted as living in the city
-    if(j.is_actual_resident, j.known_district_code, null) as residence_district_code,
+    if(j.is_actual_resident, j.known_district.code, null) as residence_district_code,
     j.is_deceased,
     j.death_date,
     j.moved_out,
@@ -176,7 +169,7 @@ select
     j.residence_registration_valid,
     j.has_wenzhou_activity,
     j.name_source,
-    if(j.is_actual_resident, j.known_district_source, null) as residence_source,
+    if(j.is_actual_resident, j.known_district.source, null) as residence_source,
     $reference_date::date as reference_date
 from counted as j
 left join intermediate.int_hukou_persons as spouse on spouse.citizen_id = j.event_spouse_citizen_id;
