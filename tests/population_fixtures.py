@@ -8,6 +8,7 @@ so population SQL can be tested case by case without going through files.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -132,6 +133,21 @@ class StagingFixture:
             "person_status": "0",
         }
         self.add("hukou", date, **{**row, **values})
+
+    def tax(self, citizen_id: str, period: str, amount: str, date: str = "2026-10-31", **values: Any) -> None:
+        """One wage row withheld for a citizen in income period `period` (YYYY-MM-01)."""
+        row = {
+            "id_type": "居民身份证",
+            "id_number": citizen_id,
+            "citizen_id": citizen_id,
+            "name": "张三",
+            "income_period": dt.date.fromisoformat(period),
+            "income_item": "工资薪金所得",
+            "income_amount": Decimal(amount),
+            "agent_credit_code": "A",
+            "tax_office_district_code": "330302",
+        }
+        self.add("tax", date, **{**row, **values})
 
     def build(self, reference_date: str = "2026-10-31") -> dict[str, Any]:
         return build_population(self.con, load_settings({"POPBASE_REFERENCE_DATE": reference_date}))

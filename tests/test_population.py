@@ -21,30 +21,8 @@ def fx() -> StagingFixture:
 def test_identity_comes_from_the_id_and_name_from_the_most_trusted_feed(fx: StagingFixture) -> None:
     fx.hukou(MAN, name="张三")
     fx.add("residence_permit", citizen_id=MAN, name="张叁", residence_district_code="330303")
-    fx.add(
-        "tax",
-        id_type="居民身份证",
-        id_number=MAN,
-        citizen_id=MAN,
-        name="张3",
-        income_period=date("2026-09-01"),
-        income_item="工资薪金所得",
-        income_amount=Decimal("1000"),
-        agent_credit_code="X",
-        tax_office_district_code="330302",
-    )
-    fx.add(
-        "tax",
-        id_type="居民身份证",
-        id_number=WOMAN,
-        citizen_id=WOMAN,
-        name="李四",
-        income_period=date("2026-09-01"),
-        income_item="工资薪金所得",
-        income_amount=Decimal("10"),
-        agent_credit_code="X",
-        tax_office_district_code="330302",
-    )
+    fx.tax(MAN, "2026-09-01", "1000", name="张3", agent_credit_code="X")
+    fx.tax(WOMAN, "2026-09-01", "10", name="李四", agent_credit_code="X")
     fx.build()
     man = fx.person(MAN)
     assert (man["sex"], man["birth_date"], man["name"]) == ("男", date("1990-01-01"), "张三")
@@ -166,18 +144,7 @@ def test_education_insurance_income_and_property(fx: StagingFixture) -> None:
             insured_district_code="330302",
         )
     for period, amount in [("2025-10-01", "999"), ("2025-11-01", "100"), ("2026-10-01", "200.50")]:
-        fx.add(
-            "tax",
-            id_type="居民身份证",
-            id_number=MAN,
-            citizen_id=MAN,
-            name="张三",
-            income_period=date(period),
-            income_item="工资薪金所得",
-            income_amount=Decimal(amount),
-            agent_credit_code="A",
-            tax_office_district_code="330302",
-        )
+        fx.tax(MAN, period, amount)
     for unit, status in [("U1", "现势"), ("U2", "现势"), ("U3", "注销")]:
         fx.add(
             "property",
@@ -220,19 +187,7 @@ def test_pension_being_paid(fx: StagingFixture) -> None:
 
 def test_latest_delivery_wins_for_re_sent_tax_events(fx: StagingFixture) -> None:
     for day, amount in [("2026-09-30", "100"), ("2026-10-31", "150")]:
-        fx.add(
-            "tax",
-            day,
-            id_type="居民身份证",
-            id_number=MAN,
-            citizen_id=MAN,
-            name="张三",
-            income_period=date("2026-08-01"),
-            income_item="工资薪金所得",
-            income_amount=Decimal(amount),
-            agent_credit_code="A",
-            tax_office_district_code="330302",
-        )
+        fx.tax(MAN, "2026-08-01", amount, date=day)
     fx.build()
     assert fx.person(MAN)["income_last_12m"] == Decimal("150")
 
@@ -285,18 +240,7 @@ def test_flag_name_mismatch_ignores_harmless_variants(fx: StagingFixture) -> Non
     minority = make_id(seq=143)
     fx.hukou(MAN, name="张三")
     fx.hukou(minority, household_no="H2", name="买买提·艾力")
-    fx.add(
-        "tax",
-        id_type="居民身份证",
-        id_number=MAN,
-        citizen_id=MAN,
-        name="張三",
-        income_period=date("2026-09-01"),
-        income_item="工资薪金所得",
-        income_amount=Decimal("1"),
-        agent_credit_code="A",
-        tax_office_district_code="330302",
-    )
+    fx.tax(MAN, "2026-09-01", "1", name="張三")
     fx.add("education", student_no="S", citizen_id=minority, name="买买提.艾力　", school_district_code="330302")
     fx.add(
         "social_insurance",
@@ -323,18 +267,7 @@ def test_flags_activity_and_benefit_after_death(fx: StagingFixture) -> None:
     fx.hukou(MAN, person_status="1", status_change_date=date("2026-03-15"))
     fx.hukou(WOMAN, household_no="H2", person_status="1", status_change_date=date("2026-03-15"))
     for who, period in [(MAN, "2026-05-01"), (WOMAN, "2026-03-01")]:  # WOMAN: wages for the month of death
-        fx.add(
-            "tax",
-            id_type="居民身份证",
-            id_number=who,
-            citizen_id=who,
-            name="x",
-            income_period=date(period),
-            income_item="工资薪金所得",
-            income_amount=Decimal("1"),
-            agent_credit_code="A",
-            tax_office_district_code="330302",
-        )
+        fx.tax(who, period, "1", name="x")
     fx.add(
         "social_insurance",
         person_no="P",
