@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.feeds import Feed, registry
 from pipelines.lib.citizen_id import check_char
+from pipelines.lib.ingest import ensure_ops_schema
 from pipelines.lib.staging import StagingError, install_macros, stage_feed
 
 REF = dt.date(2025, 6, 30)
@@ -27,27 +28,14 @@ C = make_id("33032419850607321")
 D = make_id("11010519800101002")
 
 
-def create_ops_and_raw(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
-    """The tables ingestion owns, per docs/architecture.md (ops.deliveries, ops.quarantine, raw.<feed>)."""
-    con.execute("""
-        CREATE SCHEMA IF NOT EXISTS ops; CREATE SCHEMA IF NOT EXISTS raw;
-        CREATE TABLE IF NOT EXISTS ops.deliveries (
-            delivery_id VARCHAR PRIMARY KEY, feed VARCHAR, delivery_date DATE, content_hash VARCHAR,
-            status VARCHAR, rows_received BIGINT, rows_loaded BIGINT, rows_duplicate BIGINT,
-            rows_quarantined BIGINT, message VARCHAR, files VARCHAR[], ingested_at TIMESTAMP,
-            staged_at TIMESTAMP);
-        CREATE TABLE IF NOT EXISTS ops.quarantine (
-            delivery_id VARCHAR, feed VARCHAR, delivery_date DATE, source_file VARCHAR, source_row BIGINT,
-            reason_code VARCHAR, column_name VARCHAR, offending_value VARCHAR, detail VARCHAR,
-            raw_record VARCHAR);
-    """)
-    cols = ", ".join(f'"{c.name}" VARCHAR' for c in feed.columns)
-    con.execute(f'CREATE TABLE raw."{feed.name}" (delivery_id VARCHAR, source_file VARCHAR, source_row BIGINT, {cols})')
+def create_ops_and_raw(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables ingestion owns (ops.deliveries, ops.quarantine, raw.<feed>), as ingestion creates them."""
+    ensure_ops_schema(con)
 
 
 def load_delivery(
     con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, rows: list[dict[str, str | None]],
-    *, malformed: int = 0, rows_received: int | None = None,
+    *, malformed: int = 0, rows_received: int | None = None, delivery_date: str = "2025-05-31",
 ) -> None:
     """Raw rows (dicts by canonical name, missing = ''), ledger row, and `malformed` ROW_MALFORMED rows."""
     names = feed.column_names
@@ -57,11 +45,13 @@ def load_delivery(
                     [delivery_id, "f.csv", n, *[row.get(c, "") for c in names]])
     for k in range(malformed):
         con.execute(
-            "INSERT INTO ops.quarantine VALUES (?, ?, DATE '2025-05-31', 'f.csv', ?, 'ROW_MALFORMED', NULL, NULL,"
-            " 'wrong number of fields', '{\"line\": \"x\"}')", [delivery_id, feed.name, len(rows) + k + 1])
+            "INSERT INTO ops.quarantine VALUES (?, ?, CAST(? AS DATE), 'f.csv', ?, 'ROW_MALFORMED', NULL, NULL,"
+            " 'wrong number of fields', '{\"line\": \"x\"}')",
+            [delivery_id, feed.name, delivery_date, len(rows) + k + 1])
     received = len(rows) + malformed if rows_received is None else rows_received
-    con.execute("INSERT INTO ops.deliveries (delivery_id, feed, delivery_date, status, rows_received) "
-                "VALUES (?, ?, DATE '2025-05-31', 'loaded', ?)", [delivery_id, feed.name, received])
+    con.execute("INSERT INTO ops.deliveries (delivery_id, feed, delivery_date, content_hash, status, rows_received) "
+                "VALUES (?, ?, CAST(? AS DATE), ?, 'loaded', ?)",
+                [delivery_id, feed.name, delivery_date, delivery_id, received])
 
 
 @pytest.fixture
@@ -105,7 +95,7 @@ HUKOU_ROWS: list[tuple[dict[str, str], str | None, str | None]] = [
 
 def test_hukou_reasons_values_and_accounting(con: duckdb.DuckDBPyConnection) -> None:
     feed = registry().feeds["hukou"]
-    create_ops_and_raw(con, feed)
+    create_ops_and_raw(con)
     load_delivery(con, feed, "hukou/20250531/abc", [r for r, _, _ in HUKOU_ROWS], malformed=1)
 
     [out] = stage_feed(con, feed, reference_date=REF)
@@ -137,7 +127,7 @@ def test_hukou_reasons_values_and_accounting(con: duckdb.DuckDBPyConnection) -> 
 
 def test_quarantine_rows_are_clerk_readable_and_carry_raw_record(con: duckdb.DuckDBPyConnection) -> None:
     feed = registry().feeds["hukou"]
-    create_ops_and_raw(con, feed)
+    create_ops_and_raw(con)
     load_delivery(con, feed, "hukou/20250531/abc", [r for r, _, _ in HUKOU_ROWS])
     stage_feed(con, feed, reference_date=REF)
     rows = con.execute(
@@ -170,7 +160,7 @@ def tax_row(id_type: str, id_number: str, **kw: str) -> dict[str, str]:
 
 def test_tax_non_citizen_ids_are_kept_and_amounts_typed(con: duckdb.DuckDBPyConnection) -> None:
     feed = registry().feeds["tax"]
-    create_ops_and_raw(con, feed)
+    create_ops_and_raw(con)
     load_delivery(con, feed, "tax/20250531/abc", [
         tax_row("居民身份证", A),
         tax_row("护照", " E12345678 ", name="John Smith"),
@@ -201,7 +191,7 @@ def property_row(**kw: str) -> dict[str, str]:
 
 def test_property_shares_and_organisations(con: duckdb.DuckDBPyConnection) -> None:
     feed = registry().feeds["property"]
-    create_ops_and_raw(con, feed)
+    create_ops_and_raw(con)
     u2 = "330302001001GB00001F00010002"
     load_delivery(con, feed, "property/20250531/abc", [
         property_row(),
@@ -224,7 +214,7 @@ def test_property_shares_and_organisations(con: duckdb.DuckDBPyConnection) -> No
 
 def test_restaging_replaces_its_own_output_and_keeps_row_malformed(con: duckdb.DuckDBPyConnection) -> None:
     feed = registry().feeds["hukou"]
-    create_ops_and_raw(con, feed)
+    create_ops_and_raw(con)
     load_delivery(con, feed, "hukou/20250531/abc", [r for r, _, _ in HUKOU_ROWS], malformed=2)
     first = stage_feed(con, feed, reference_date=REF)
     assert stage_feed(con, feed, reference_date=REF) == []  # nothing pending
@@ -239,9 +229,62 @@ def test_restaging_replaces_its_own_output_and_keeps_row_malformed(con: duckdb.D
 
 def test_accounting_mismatch_raises_and_rolls_back(con: duckdb.DuckDBPyConnection) -> None:
     feed = registry().feeds["hukou"]
-    create_ops_and_raw(con, feed)
+    create_ops_and_raw(con)
     load_delivery(con, feed, "hukou/20250531/abc", [hukou_row(A)], rows_received=5)
     with pytest.raises(StagingError, match=r"hukou/20250531/abc.*received 5 != loaded 1"):
         stage_feed(con, feed, reference_date=REF)
     assert con.execute("SELECT count(*) FROM staging.stg_hukou").fetchone() == (0,)
     assert con.execute("SELECT staged_at FROM ops.deliveries").fetchone() == (None,)
+
+
+def _delivery_output(con: duckdb.DuckDBPyConnection, delivery_id: str) -> tuple[list[tuple], list[tuple]]:
+    staged = con.execute("SELECT * EXCLUDE (delivery_id) FROM staging.stg_hukou WHERE delivery_id = ? "
+                         "ORDER BY source_row", [delivery_id]).fetchall()
+    quarantined = con.execute("SELECT * EXCLUDE (delivery_id) FROM ops.quarantine WHERE delivery_id = ? "
+                              "ORDER BY source_row", [delivery_id]).fetchall()
+    return staged, quarantined
+
+
+def test_next_snapshot_reuses_unchanged_rows_and_ends_as_if_staged_alone(con: duckdb.DuckDBPyConnection) -> None:
+    feed = registry().feeds["hukou"]
+    first = [r for r, _, _ in HUKOU_ROWS]
+    second = [*first, hukou_row(A, name="张三丰")]  # same key as rows 1 and 14 (reused), another name
+    second[1] = hukou_row(B, name="李四", household_no="H2", sex="2")  # changed since the first snapshot
+    create_ops_and_raw(con)
+    load_delivery(con, feed, "hukou/20250531/a", first)
+    load_delivery(con, feed, "hukou/20250630/b", second, delivery_date="2025-06-30")
+
+    outcomes = stage_feed(con, feed, reference_date=REF)
+
+    alone = duckdb.connect()
+    install_macros(alone)
+    create_ops_and_raw(alone)
+    load_delivery(alone, feed, "hukou/20250630/b", second, delivery_date="2025-06-30")
+    [oracle] = stage_feed(alone, feed, reference_date=REF)
+    assert [o.rows_reused for o in outcomes] == [0, 3]  # rows 1, 3 and 14 (row 2 changed)
+    assert oracle.rows_reused == 0
+    got = outcomes[1]
+    assert (got.rows_loaded, got.rows_duplicate, got.quarantined_by_reason) == (
+        oracle.rows_loaded, oracle.rows_duplicate, oracle.quarantined_by_reason)
+    assert got.quarantined_by_reason["KEY_CONFLICT"] == 5  # 1, 14 and 17 now conflict, as do 15 and 16
+    assert _delivery_output(con, "hukou/20250630/b") == _delivery_output(alone, "hukou/20250630/b")
+    assert con.execute("SELECT rows_reused FROM ops.deliveries WHERE delivery_id = 'hukou/20250630/b'"
+                       ).fetchone() == (3,)
+
+
+def test_no_reuse_across_a_change_of_rules(con: duckdb.DuckDBPyConnection) -> None:
+    feed = registry().feeds["hukou"]
+    rows = [r for r, _, _ in HUKOU_ROWS]
+    create_ops_and_raw(con)
+    load_delivery(con, feed, "hukou/20250531/a", rows)
+    stage_feed(con, feed, reference_date=REF)
+    # A new county code: row 12 (county 330399, quarantined so far) must now be staged.
+    con.execute("INSERT INTO ref.code_lists VALUES ('wenzhou_county', '330399', '新区')")
+    load_delivery(con, feed, "hukou/20250630/b", rows, delivery_date="2025-06-30")
+
+    [out] = stage_feed(con, feed, reference_date=REF)
+
+    assert out.rows_reused == 0
+    assert out.quarantined_by_reason["VALUE_INVALID"] == 2
+    assert con.execute("SELECT source_row FROM staging.stg_hukou WHERE delivery_id = 'hukou/20250630/b' "
+                       "ORDER BY 1").fetchall() == [(1,), (2,), (3,), (12,)]

@@ -2,8 +2,10 @@
 -- depends: marts.population_base, intermediate.int_person_mentions, intermediate.int_hukou_persons, intermediate.int_marital_events_ordered, intermediate.int_marriage_events_latest, intermediate.int_deliveries_in_force, raw.property, staging.stg_property
 -- Flag codes of the warehouse contract. Details say what is inconsistent and what to check, without
 -- personal data; the row is traceable through delivery_id, source_file and source_row.
+-- A name folded for comparison: the middle-dot look-alikes become ·, whitespace (space, tab, newline,
+-- form feed, carriage return, ideographic space) is deleted (translate drops characters it has no pair for).
 create or replace macro pb_name_key(n) as
-    regexp_replace(translate(trim(n), '.•・‧．', '·····'), '[\s\x{3000}]', '', 'g');
+    translate(n, '.•・‧． ' || chr(9) || chr(10) || chr(12) || chr(13) || chr(12288), '·····');
 
 create or replace table marts.person_flags as
 with deaths as (
@@ -52,7 +54,9 @@ name_mismatch as (
         || 'middle dots and spaces): check for a typo, a traditional character or a wrong ID'
     from mentions as m
     inner join reference_names as r on r.citizen_id = m.citizen_id and r.reference_feed <> m.feed
-    where nullif(trim(m.name), '') is not null and pb_name_key(m.name) <> r.name_key
+    -- a name equal to the folded reference has nothing to fold: CASE folds only the others
+    where nullif(trim(m.name), '') is not null
+        and case when m.name = r.name_key then false else pb_name_key(m.name) <> r.name_key end
 ),
 multiple_hukou as (
     select

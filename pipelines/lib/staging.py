@@ -6,12 +6,15 @@
 Each delivery is staged in one transaction: earlier staging output of the delivery is removed (ingestion's
 ROW_MALFORMED quarantine rows are kept), the generated chain (pipelines/lib/staging_sql.py) runs once over
 the delivery's raw rows into a temp table, staged and quarantined rows are inserted from it, and the
-ledger gets its counts. The accounting identity rows_received = loaded + duplicate + quarantined is checked
-before commit. Nothing here logs or raises with a citizen ID or a name.
+ledger gets its counts. For a snapshot feed, rows identical to a row staged from the previous snapshot under
+the same rules (`rules_fingerprint`) keep their staged values instead of being parsed again (`rows_reused`).
+The accounting identity rows_received = loaded + duplicate + quarantined is checked before commit.
+Nothing here logs or raises with a citizen ID or a name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -46,6 +49,7 @@ class StageOutcome:
     rows_quarantined: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    rows_reused: int = 0
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -98,19 +102,58 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object]) 
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def rules_fingerprint(con: duckdb.DuckDBPyConnection, feed: Feed, values: dict[str, object]) -> str:
+    """sha256 over everything that decides a row's staging outcome: the generated SQL, its feed-level
+    parameters, the pb_* macros and the reference tables as installed. A staged row is reused only from a
+    delivery staged under the same fingerprint."""
+    digest = hashlib.sha256()
+    for text in (gen.work_table_sql(feed), gen.insert_staging_sql(feed), gen.insert_quarantine_sql(feed)):
+        digest.update(text.encode())
+    digest.update(repr(sorted((k, repr(v)) for k, v in values.items() if k != "ref_date")).encode())
+    for sql in (
+        "SELECT string_agg(function_name || ':' || coalesce(macro_definition, ''), '|' "
+        "ORDER BY function_name, macro_definition) FROM duckdb_functions() "
+        "WHERE function_name LIKE 'pb\\_%' ESCAPE '\\'",
+        "SELECT string_agg(CAST(r AS VARCHAR), '|' ORDER BY r.code) FROM ref.regions AS r",
+        "SELECT string_agg(CAST(c AS VARCHAR), '|' ORDER BY c.list_name, c.code) FROM ref.code_lists AS c",
+    ):
+        row = con.execute(sql).fetchone()
+        digest.update(str(row[0] if row else "").encode())
+    return digest.hexdigest()
+
+
+def _previous_snapshot(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, delivery_date: date,
+                       rules: str) -> str | None:
+    """The feed's latest delivery before this one that was staged under the same rules (snapshot feeds)."""
+    if feed.kind != "snapshot":
+        return None
+    row = con.execute(
+        "SELECT delivery_id FROM ops.deliveries WHERE feed = $feed AND status = 'loaded' AND staged_at IS NOT NULL "
+        "AND staging_rules = $rules AND delivery_id <> $d AND delivery_date < $dd "
+        "ORDER BY delivery_date DESC, delivery_id LIMIT 1",
+        {"feed": feed.name, "rules": rules, "d": delivery_id, "dd": delivery_date},
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
 def _stage_delivery(
     con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, delivery_date: date,
-    rows_received: int, values: dict[str, object],
+    rows_received: int, values: dict[str, object], rules: str,
 ) -> StageOutcome:
     started = time.perf_counter()
-    values = {**values, "delivery_id": delivery_id, "delivery_date": delivery_date}
+    previous = _previous_snapshot(con, feed, delivery_id, delivery_date, rules)
+    values = {**values, "delivery_id": delivery_id, "delivery_date": delivery_date, "previous_id": previous}
     table = f"staging.{gen.q('stg_' + feed.name)}"
     con.execute("BEGIN TRANSACTION")
     try:
         _run(con, f"DELETE FROM {table} WHERE delivery_id = $delivery_id", values)
         _run(con, "DELETE FROM ops.quarantine WHERE delivery_id = $delivery_id "
                   "AND reason_code IS DISTINCT FROM 'ROW_MALFORMED'", values)
-        _run(con, gen.work_table_sql(feed), values)
+        reused = 0
+        if previous is not None:
+            _run(con, gen.reuse_table_sql(feed), values)
+            reused = _count(con, "SELECT count(*) FROM _stage_reused", values)
+        _run(con, gen.work_table_sql(feed, reuse=previous is not None), values)
         _run(con, gen.insert_staging_sql(feed), values)
         _run(con, gen.insert_quarantine_sql(feed), values)
         loaded = _count(con, "SELECT count(*) FROM _stage_work WHERE _outcome IS NULL", values)
@@ -127,10 +170,13 @@ def _stage_delivery(
             )
         con.execute(
             "UPDATE ops.deliveries SET rows_loaded = $loaded, rows_duplicate = $duplicate, "
-            "rows_quarantined = $quarantined, staged_at = CAST(now() AS TIMESTAMP) WHERE delivery_id = $d",
-            {"loaded": loaded, "duplicate": duplicate, "quarantined": quarantined, "d": delivery_id},
+            "rows_quarantined = $quarantined, rows_reused = $reused, staging_rules = $rules, "
+            "staged_at = CAST(now() AS TIMESTAMP) WHERE delivery_id = $d",
+            {"loaded": loaded, "duplicate": duplicate, "quarantined": quarantined, "reused": reused,
+             "rules": rules, "d": delivery_id},
         )
         con.execute("DROP TABLE IF EXISTS _stage_work")
+        con.execute("DROP TABLE IF EXISTS _stage_reused")
         con.execute("COMMIT")
     except StagingError:
         con.execute("ROLLBACK")
@@ -143,9 +189,10 @@ def _stage_delivery(
         con.execute("ROLLBACK")
         raise
     outcome = StageOutcome(delivery_id, rows_received, loaded, duplicate, quarantined, by_reason,
-                           time.perf_counter() - started)
-    log.info("staged %s: received %d, loaded %d, duplicate %d, quarantined %d %s in %.1fs",
-             delivery_id, rows_received, loaded, duplicate, quarantined, by_reason, outcome.seconds)
+                           time.perf_counter() - started, reused)
+    log.info("staged %s: received %d, loaded %d, duplicate %d, quarantined %d %s in %.1fs "
+             "(%d rows unchanged since %s)", delivery_id, rows_received, loaded, duplicate, quarantined,
+             by_reason, outcome.seconds, reused, previous or "-")
     return outcome
 
 
@@ -168,4 +215,5 @@ def stage_feed(
         "WHERE feed = $feed AND status = 'loaded' AND staged_at IS NULL ORDER BY delivery_date, delivery_id",
         {"feed": feed.name},
     ).fetchall()
-    return [_stage_delivery(con, feed, d, dd, int(n or 0), values) for d, dd, n in pending]
+    rules = rules_fingerprint(con, feed, values)
+    return [_stage_delivery(con, feed, d, dd, int(n or 0), values, rules) for d, dd, n in pending]
