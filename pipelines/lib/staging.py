@@ -104,16 +104,15 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object]) 
 
 def rules_fingerprint(con: duckdb.DuckDBPyConnection, feed: Feed, values: dict[str, object]) -> str:
     """sha256 over everything that decides a row's staging outcome: the generated SQL, its feed-level
-    parameters, the pb_* macros and the reference tables as installed. A staged row is reused only from a
-    delivery staged under the same fingerprint."""
+    parameters, the pb_* macro files and the reference tables as installed. A staged row is reused only
+    from a delivery staged under the same fingerprint."""
     digest = hashlib.sha256()
     for text in (gen.work_table_sql(feed), gen.insert_staging_sql(feed), gen.insert_quarantine_sql(feed)):
         digest.update(text.encode())
     digest.update(repr(sorted((k, repr(v)) for k, v in values.items() if k != "ref_date")).encode())
+    for path in sorted(MACRO_DIR.glob("*.sql")):
+        digest.update(path.read_bytes())
     for sql in (
-        "SELECT string_agg(function_name || ':' || coalesce(macro_definition, ''), '|' "
-        "ORDER BY function_name, macro_definition) FROM duckdb_functions() "
-        "WHERE function_name LIKE 'pb\\_%' ESCAPE '\\'",
         "SELECT string_agg(CAST(r AS VARCHAR), '|' ORDER BY r.code) FROM ref.regions AS r",
         "SELECT string_agg(CAST(c AS VARCHAR), '|' ORDER BY c.list_name, c.code) FROM ref.code_lists AS c",
     ):

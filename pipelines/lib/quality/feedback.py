@@ -9,16 +9,18 @@ Dagster metadata.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import xlsxwriter
 
 from pipelines.feeds import registry
 from pipelines.lib.duck import sql_text
-from pipelines.lib.quality.reasons import describe
+from pipelines.lib.quality import xlsx
+from pipelines.lib.quality.reasons import FLAGS, REASONS
 
 REPLY_WORKING_DAYS = 5
 EXCEL_MAX_ROWS = 1_048_575
@@ -58,37 +60,36 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
         [schema, table]).fetchone()[0])
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    rows = con.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
-                       [schema, table]).fetchall()
-    return {r[0] for r in rows}
-
-
-def _suggestions(con: duckdb.DuckDBPyConnection, delivery_id: str) -> dict[tuple[str, int], str]:
+def _prepare_lookups(con: duckdb.DuckDBPyConnection, delivery_id: str, feed: str, with_rows: bool) -> None:
+    """The temp tables packet_rows.sql reads: reason wording, ID suggestions and the feed's flags."""
+    con.execute(sql_text("quality/xlsx_macros.sql"))
+    con.execute("create or replace temp table _packet_reasons (code varchar, zh varchar, en varchar)")
+    con.executemany("insert into _packet_reasons values (?, ?, ?)",
+                    [(code, zh, en) for code, (zh, en) in {**REASONS, **FLAGS}.items()])
     backbone = [f"select citizen_id from staging.stg_{f} where citizen_id is not null"
                 for f in ("hukou", "residence_permit") if _exists(con, "staging", f"stg_{f}")]
-    if not backbone:
-        return {}
-    sql = sql_text("quality/id_suggestions.sql").replace("__BACKBONE__", " union ".join(backbone))
-    rows = con.execute(sql, {"delivery_id": delivery_id}).fetchall()
-    return {(r[0], int(r[1])): r[2] for r in rows}
+    con.execute("create or replace temp table _packet_suggestions "
+                "(source_file varchar, source_row bigint, suggestions varchar)")
+    if with_rows and backbone:
+        sql = sql_text("quality/id_suggestions.sql").replace("__BACKBONE__", " union ".join(backbone))
+        con.execute(f"insert into _packet_suggestions {sql}", {"delivery_id": delivery_id})
+    con.execute("create or replace temp table _packet_flags (source_file varchar, source_row bigint, "
+                "flag_code varchar, citizen_id varchar, detail varchar)")
+    if with_rows and _exists(con, "marts", "person_flags"):
+        con.execute("insert into _packet_flags select source_file, source_row, flag_code, citizen_id, detail "
+                    "from marts.person_flags where feed = ?", [feed])
 
 
-def _quarantine_rows(con: duckdb.DuckDBPyConnection, delivery_id: str) -> list[tuple[Any, ...]]:
-    return con.execute(
-        "select source_file, source_row, reason_code, column_name, offending_value, detail from ops.quarantine "
-        "where delivery_id = ? order by source_file, source_row", [delivery_id]).fetchall()
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
+    row = con.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
 
 
-def _flag_rows(con: duckdb.DuckDBPyConnection, feed: str) -> list[tuple[Any, ...]]:
-    if not _exists(con, "marts", "person_flags"):
-        return []
-    cols = _columns(con, "marts", "person_flags")
-    src = "source_file" if "source_file" in cols else "null::varchar"
-    row = "source_row" if "source_row" in cols else "null::bigint"
-    return con.execute(
-        f"select {src}, {row}, flag_code, citizen_id, detail from marts.person_flags where feed = ? "
-        f"order by {src} nulls last, {row} nulls last, flag_code", [feed]).fetchall()
+def _issue_rows(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> Iterator[str]:
+    """The issues sheet's <row> XML after the header, in chunks built by DuckDB (packet_rows.sql)."""
+    result = con.execute(sql_text("quality/packet_rows.sql"), params)
+    while (chunk := result.fetchone()) is not None:
+        yield chunk[0]
 
 
 def latest_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dt.date, str, str | None]]:
@@ -109,55 +110,36 @@ def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str
     """Write `<out_dir>/<feed>_<YYYYMMDD>.xlsx` for one delivery and return what it holds.
 
     A rejected delivery's packet says why it was refused; it has no rows (nothing of it was loaded).
+    The issues sheet is built set-based by DuckDB (assets/quality/packet_rows.sql); Python zips it.
     """
     deadline = reply_deadline(run_date)
     info = registry().feeds.get(feed)
-    suggestions = _suggestions(con, delivery_id) if rejection is None else {}
-    quarantined = _quarantine_rows(con, delivery_id)
-    flags = _flag_rows(con, feed) if rejection is None else []
+    _prepare_lookups(con, delivery_id, feed, with_rows=rejection is None)
+    quarantined = _count(con, "select count(*) from ops.quarantine where delivery_id = ?", [delivery_id])
+    flags = _count(con, "select count(*) from _packet_flags", [])
+    suggestions = _count(con, "select count(*) from _packet_suggestions", [])
     path = out_dir / f"{feed}_{delivery_date:%Y%m%d}.xlsx"
     out_dir.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
-    bold = book.add_format({"bold": True})
-    text = book.add_format({"num_format": "@"})
-    summary = book.add_worksheet("说明 summary")
     dept = f"{info.department_zh} {info.department_en}" if info else feed
-    for i, (k, v) in enumerate([
+    summary = [
         ("部门 department", dept), ("数据集 feed", f"{info.title_zh if info else ''} ({feed})"),
         ("交付 delivery", f"{delivery_id} ({delivery_date.isoformat()})"),
-        ("隔离行数 quarantined rows", len(quarantined)), ("一致性标记 flags", len(flags)),
+        ("隔离行数 quarantined rows", quarantined), ("一致性标记 flags", flags),
         ("回复截止 reply by", deadline.isoformat()),
         *([("拒收原因 rejected because", f"整批拒收，请更正后重新交付 / rejected whole, deliver again: {rejection}")]
           if rejection is not None else []),
         ("说明 note", "建议更正仅为参考：由单字符更正后校验码正确且存在于户籍/居住登记中的号码得出。"
                       " Suggested corrections are suggestions only: single-character changes that give a valid "
                       "check character and an ID present in hukou or residence registration."),
-    ]):
-        summary.write(i, 0, k, bold)
-        summary.write(i, 1, v)
-    sheet = book.add_worksheet("问题清单 issues")
-    for c, h in enumerate(HEADERS):
-        sheet.write(0, c, h, bold)
-    n = 0
-    lines = [("quarantine 隔离", f, r, code, col, val, suggestions.get((f, int(r))) if r is not None else None, d)
-             for f, r, code, col, val, d in quarantined]
-    lines += [("flag 标记", f, r, code, "citizen_id", cid, None, d) for f, r, code, cid, d in flags]
-    for kind, f, r, code, col, val, sugg, detail in lines[:EXCEL_MAX_ROWS]:
-        n += 1
-        zh, en = describe(code)
-        values = [f, r, kind, code, zh, en, col, val, f"建议 suggestion: {sugg}" if sugg else None, detail,
-                  deadline.isoformat()]
-        for c, v in enumerate(values):
-            if v is None:
-                continue
-            if c in (1,):
-                sheet.write_number(n, c, int(v))
-            else:
-                sheet.write_string(n, c, str(v), text if c == 7 else None)
-    sheet.set_column(0, 0, 24)
-    sheet.set_column(4, 9, 28)
-    book.close()
-    return Packet(feed, delivery_id, delivery_date, path, len(quarantined), len(flags), len(suggestions), deadline)
+    ]
+    params = {"delivery_id": delivery_id, "max_lines": EXCEL_MAX_ROWS, "reply_by": deadline.isoformat(),
+              "text_style": xlsx.TEXT}
+    issues = itertools.chain([xlsx.rows_xml([HEADERS], [xlsx.BOLD] * len(HEADERS))], _issue_rows(con, params))
+    xlsx.write_xlsx(path, [
+        xlsx.Sheet("说明 summary", [xlsx.rows_xml(summary, [xlsx.BOLD])]),
+        xlsx.Sheet("问题清单 issues", issues, widths={0: 24, **dict.fromkeys(range(4, 10), 28)}),
+    ])
+    return Packet(feed, delivery_id, delivery_date, path, quarantined, flags, suggestions, deadline)
 
 
 def write_packets(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, run_date: dt.date) -> list[Packet]:
