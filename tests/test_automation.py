@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -362,3 +363,23 @@ def test_two_runs_at_once_on_one_working_file_both_succeed(tmp_path: Path, dagst
         spans = con.execute("select writer, started, ended from log order by started").fetchall()
     assert [w for w, _, _ in spans] in (["a", "b"], ["b", "a"])
     assert spans[0][2] <= spans[1][1], f"the two writers overlapped: {spans}"
+
+
+HOLDER = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('holding', flush=True); time.sleep(2.5)"
+
+
+def test_a_step_waits_for_the_working_file_while_another_process_holds_it(tmp_path: Path) -> None:
+    database = tmp_path / "work.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(database)], stdout=subprocess.PIPE)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"holding"
+    try:
+        with pytest.raises(duckdb.IOException, match="lock"), WorkDuckDB(
+            database=str(database), lock_wait_seconds=0.3
+        ).connect():
+            pass
+        started = time.monotonic()
+        with WorkDuckDB(database=str(database), lock_wait_seconds=30).connect() as con:
+            assert con.execute("select 42").fetchone() == (42,)
+        assert time.monotonic() - started > 0.5  # it waited for the holder to let go
+    finally:
+        holder.wait(timeout=30)

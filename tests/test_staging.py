@@ -290,3 +290,17 @@ def test_no_reuse_across_a_change_of_rules(con: duckdb.DuckDBPyConnection) -> No
     assert out.quarantined_by_reason["VALUE_INVALID"] == 2
     assert con.execute("SELECT source_row FROM staging.stg_hukou WHERE delivery_id = 'hukou/20250630/b' "
                        "ORDER BY 1").fetchall() == [(1,), (2,), (3,), (12,)]
+
+
+def test_no_reuse_when_most_of_the_snapshot_changed(con: duckdb.DuckDBPyConnection) -> None:
+    feed = registry().feeds["hukou"]
+    rows = [r for r, _, _ in HUKOU_ROWS]
+    create_ops_and_raw(con)
+    load_delivery(con, feed, "hukou/20250531/a", rows)
+    stage_feed(con, feed, reference_date=REF)
+    moved = [{**r, "hukou_address": "新地址"} for r in rows[:-2]] + rows[-2:]  # 14 of 16 rows changed
+    load_delivery(con, feed, "hukou/20250630/b", moved, delivery_date="2025-06-30")
+
+    [out] = stage_feed(con, feed, reference_date=REF)
+
+    assert out.rows_reused == 0  # a sample finds too few unchanged rows to pay for the reuse join

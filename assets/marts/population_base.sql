@@ -6,16 +6,20 @@
 -- residence county (residence registration, else hukou, else school / insurance / tax office county) is
 -- kept only for people counted as living in the city, with its source delivery in residence_source.
 create schema if not exists marts;
+-- The join key of a valid citizen ID: its first 17 digits as a BIGINT (the check character follows from
+-- them). Hashing and comparing it is cheaper than 18 characters of text, which DuckDB cannot inline.
+create or replace macro pb_id_key(id) as cast(left(id, 17) as bigint);
 create or replace table marts.population_base as
 with feed_order as (
     select list(feed order by feed) as feeds, list(trust order by feed) as trusts from ref.feeds
 ),
 ranked_mentions as (
-    -- integer ranks keep the per-person aggregation cheap at city scale: lower = more trusted, then newer
+    -- integers keep the per-person aggregation and the joins cheap at city scale: persons are grouped and
+    -- joined on pb_id_key (the ID's first 17 digits), and name_rank is lower = more trusted, then newer
     select
+        pb_id_key(m.citizen_id) as id_key,
         m.citizen_id,
         m.name,
-        m.delivery_id,
         f.trust,
         nullif(trim(m.name), '') is not null as has_name,
         f.trust * 1000000 - date_diff('day', date '2000-01-01', m.delivery_date) as name_rank
@@ -24,19 +28,24 @@ ranked_mentions as (
 ),
 people_ranked as (
     select
-        citizen_id,
+        id_key,
+        any_value(citizen_id) as citizen_id,
         bit_or(1::bigint << trust) as feed_mask,
         arg_min(name, name_rank) filter (where has_name) as name,
-        arg_min(delivery_id, name_rank) filter (where has_name) as name_delivery_id
+        min(name_rank) filter (where has_name) as best_name_rank
     from ranked_mentions
-    group by citizen_id
+    group by id_key
 ),
 people as (
     select
+        p.id_key,
         p.citizen_id,
         list_filter(o.feeds, lambda feed, i: (p.feed_mask >> o.trusts[i]) & 1 = 1) as source_feeds,
         p.name,
-        split_part(p.name_delivery_id, '/', 1) || '/' || split_part(p.name_delivery_id, '/', 2) as name_source
+        -- name_rank = trust * 1,000,000 - days since 2000-01-01 of the delivery: both come back from it
+        o.feeds[list_position(o.trusts, (p.best_name_rank + 999999) // 1000000)] || '/' || strftime(
+            date '2000-01-01' + cast((p.best_name_rank + 999999) // 1000000 * 1000000 - p.best_name_rank as integer),
+            '%Y%m%d') as name_source
     from people_ranked as p
     cross join feed_order as o
 ),
@@ -99,13 +108,13 @@ joined as (
         or ($sign_school_enrolment and coalesce(e.in_school, false))
         or ($sign_pension_paid and coalesce(ins.receiving_pension, false)) as has_wenzhou_activity
     from identity as i
-    left join intermediate.int_hukou_persons as h on h.citizen_id = i.citizen_id
-    left join intermediate.int_residence_persons as r on r.citizen_id = i.citizen_id
-    left join intermediate.int_education_persons as e on e.citizen_id = i.citizen_id
-    left join intermediate.int_insurance_persons as ins on ins.citizen_id = i.citizen_id
-    left join intermediate.int_tax_persons as t on t.citizen_id = i.citizen_id
-    left join intermediate.int_marital_status as ms on ms.citizen_id = i.citizen_id
-    left join intermediate.int_property_persons as pr on pr.citizen_id = i.citizen_id
+    left join intermediate.int_hukou_persons as h on pb_id_key(h.citizen_id) = i.id_key
+    left join intermediate.int_residence_persons as r on pb_id_key(r.citizen_id) = i.id_key
+    left join intermediate.int_education_persons as e on pb_id_key(e.citizen_id) = i.id_key
+    left join intermediate.int_insurance_persons as ins on pb_id_key(ins.citizen_id) = i.id_key
+    left join intermediate.int_tax_persons as t on pb_id_key(t.citizen_id) = i.id_key
+    left join intermediate.int_marital_status as ms on pb_id_key(ms.citizen_id) = i.id_key
+    left join intermediate.int_property_persons as pr on pb_id_key(pr.citizen_id) = i.id_key
     left join feed_delivery as fd_edu on fd_edu.feed = 'education'
     left join feed_delivery as fd_ins on fd_ins.feed = 'social_insurance'
     left join feed_delivery as fd_tax on fd_tax.feed = 'tax'

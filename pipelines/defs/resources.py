@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,16 +26,31 @@ class WorkDuckDB(dg.ConfigurableResource):
     memory_limit: str = "4GB"
     temp_directory: str = ""
     threads: int = 0
+    lock_wait_seconds: float = 120.0
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the file; while another process holds it (DuckDB allows one), wait up to `lock_wait_seconds`.
+
+        The pool `popbase_duckdb` already serialises the pipeline's steps; the wait covers what it cannot:
+        a slot claim racing on SQLite instance storage, or someone holding the file in a DuckDB shell."""
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        con = connect(
-            self.database,
-            memory_limit=self.memory_limit,
-            temp_directory=Path(self.temp_directory) if self.temp_directory else None,
-            threads=self.threads or None,
-        )
+        deadline = time.monotonic() + self.lock_wait_seconds
+        pause = 0.2
+        while True:
+            try:
+                con = connect(
+                    self.database,
+                    memory_limit=self.memory_limit,
+                    temp_directory=Path(self.temp_directory) if self.temp_directory else None,
+                    threads=self.threads or None,
+                )
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
         try:
             yield con
         finally:

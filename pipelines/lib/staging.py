@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 _QUOTED = re.compile(r"'[^']*'")
 _DIGITS = re.compile(r"[0-9０-９]{6,}")
 MACRO_DIR = SQL_ROOT / "macros"
+# Reuse the previous snapshot's staged rows only when at least this share of the delivery is unchanged.
+# Measured at 10M persons: the reuse join costs 50-75 % of parsing every row (hukou 98 % unchanged: 36.6 ->
+# 27.8 s; education 90 %: 22.0 -> 13.6 s), and more than it saves for social insurance (13 %: 77 -> 104 s).
+REUSE_MIN_UNCHANGED = 0.8
+REUSE_SAMPLE_ROWS = 2000
 
 
 class StagingError(RuntimeError):
@@ -123,9 +128,22 @@ def rules_fingerprint(con: duckdb.DuckDBPyConnection, feed: Feed, values: dict[s
 
 def _previous_snapshot(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, delivery_date: date,
                        rules: str) -> str | None:
-    """The feed's latest delivery before this one that was staged under the same rules (snapshot feeds)."""
+    """The feed's latest delivery before this one that was staged under the same rules (snapshot feeds), when
+    a sample says enough rows are unchanged for the reuse join to cost less than parsing them again."""
     if feed.kind != "snapshot":
         return None
+    previous = _latest_staged_before(con, feed, delivery_id, delivery_date, rules)
+    if previous is None:
+        return None
+    share = con.execute(gen.reuse_sample_sql(feed, REUSE_SAMPLE_ROWS),
+                        {"delivery_id": delivery_id, "previous_id": previous}).fetchone()
+    unchanged = float(share[0]) if share and share[0] is not None else 0.0
+    log.info("%s: %.0f%% of a sample unchanged since %s", delivery_id, 100 * unchanged, previous)
+    return previous if unchanged >= REUSE_MIN_UNCHANGED else None
+
+
+def _latest_staged_before(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, delivery_date: date,
+                          rules: str) -> str | None:
     row = con.execute(
         "SELECT delivery_id FROM ops.deliveries WHERE feed = $feed AND status = 'loaded' AND staged_at IS NOT NULL "
         "AND staging_rules = $rules AND delivery_id <> $d AND delivery_date < $dd "

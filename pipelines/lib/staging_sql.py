@@ -151,6 +151,22 @@ def reuse_table_sql(feed: Feed) -> str:
     )
 
 
+def reuse_sample_sql(feed: Feed, sample_rows: int) -> str:
+    """The share of a sample of `sample_rows` rows of the delivery that equal a row of `$previous_id`
+    (every delivered column): whether reusing the previous snapshot is worth its hash join. (DuckDB takes
+    only a constant sample size, so it is written into the SQL, as an integer.)"""
+    on = " AND ".join(f"o.{q(c.name)} IS NOT DISTINCT FROM n.{q(c.name)}" for _, c in Plan(feed).cols)
+    table = q(feed.name)
+    return (
+        "WITH n AS (\n"
+        f"    SELECT * FROM (SELECT rowid AS _rid, * FROM raw.{table} WHERE delivery_id = $delivery_id)\n"
+        f"    USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE (1)\n)\n"
+        "SELECT (SELECT count(DISTINCT n._rid) FROM n JOIN raw." + table + " AS o\n"
+        f"        ON o.delivery_id = $previous_id AND {on})\n"
+        "    / greatest((SELECT count(*) FROM n), 1)"
+    )
+
+
 def _prep_exprs(p: Plan, i: int, c: Column) -> list[str]:
     x = f"s.{q(c.name)}"
     if c.type == "id_number":
