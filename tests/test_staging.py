@@ -274,12 +274,18 @@ def test_next_snapshot_reuses_unchanged_rows_and_ends_as_if_staged_alone(con: du
                        ).fetchone() == (3,)
 
 
-def test_no_reuse_across_a_change_of_rules(con: duckdb.DuckDBPyConnection) -> None:
+def _stage_first_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[Feed, list[dict[str, str]]]:
+    """HUKOU_ROWS staged as the May snapshot; returns the feed and the rows."""
     feed = registry().feeds["hukou"]
     rows = [r for r, _, _ in HUKOU_ROWS]
     create_ops_and_raw(con)
     load_delivery(con, feed, "hukou/20250531/a", rows)
     stage_feed(con, feed, reference_date=REF)
+    return feed, rows
+
+
+def test_no_reuse_across_a_change_of_rules(con: duckdb.DuckDBPyConnection) -> None:
+    feed, rows = _stage_first_snapshot(con)
     # A new county code: row 12 (county 330399, quarantined so far) must now be staged.
     con.execute("INSERT INTO ref.code_lists VALUES ('wenzhou_county', '330399', '新区')")
     load_delivery(con, feed, "hukou/20250630/b", rows, delivery_date="2025-06-30")
@@ -293,11 +299,7 @@ def test_no_reuse_across_a_change_of_rules(con: duckdb.DuckDBPyConnection) -> No
 
 
 def test_no_reuse_when_most_of_the_snapshot_changed(con: duckdb.DuckDBPyConnection) -> None:
-    feed = registry().feeds["hukou"]
-    rows = [r for r, _, _ in HUKOU_ROWS]
-    create_ops_and_raw(con)
-    load_delivery(con, feed, "hukou/20250531/a", rows)
-    stage_feed(con, feed, reference_date=REF)
+    feed, rows = _stage_first_snapshot(con)
     moved = [{**r, "hukou_address": "新地址"} for r in rows[:-2]] + rows[-2:]  # 14 of 16 rows changed
     load_delivery(con, feed, "hukou/20250630/b", moved, delivery_date="2025-06-30")
 

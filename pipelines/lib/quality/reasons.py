@@ -33,8 +33,3 @@ FLAGS: dict[str, tuple[str, str]] = {
         "不在户籍及居住登记中（实有人口线索）", "in neither backbone feed (a lead for the actual population)"
     ),
 }
-
-
-def describe(code: str) -> tuple[str, str]:
-    """(Chinese, English) wording of a reason or flag code; the code itself when unknown."""
-    return REASONS.get(code) or FLAGS.get(code) or (code, code)
