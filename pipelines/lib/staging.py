@@ -33,8 +33,8 @@ _QUOTED = re.compile(r"'[^']*'")
 _DIGITS = re.compile(r"[0-9０-９]{6,}")
 MACRO_DIR = SQL_ROOT / "macros"
 # Reuse the previous snapshot's staged rows only when at least this share of the delivery is unchanged.
-# Measured at 10M persons: the reuse join costs 50-75 % of parsing every row (hukou 98 % unchanged: 36.6 ->
-# 27.8 s; education 90 %: 22.0 -> 13.6 s), and more than it saves for social insurance (13 %: 77 -> 104 s).
+# Measured at 10M persons: the reuse join costs 50-75 % of parsing every row (hukou 98 % unchanged: 36.5 ->
+# 29.3 s; education 90 %: 22.9 -> 15.4 s), and more than it saves for social insurance (13 %: 77 -> 104 s).
 REUSE_MIN_UNCHANGED = 0.8
 REUSE_SAMPLE_ROWS = 2000
 

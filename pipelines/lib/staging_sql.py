@@ -12,7 +12,7 @@ The chain for one delivery (all set-based, one pass over raw.<feed>):
 
 Snapshot feeds: rows equal in every delivered column to a row staged from the previous snapshot (under the
 same rules) are found first by one hash join (`reuse_table_sql` -> `_stage_reused`); they skip prep to
-flagged and enter the natural-key check with their staged values. About 1% of a hukou snapshot changes a
+flagged and enter the natural-key check with their staged values. About 2% of a hukou snapshot changes a
 month, so most of its rows are not parsed again.
 
 Columns are referred to by position (v1, p1, …) inside the chain and by their registry names, quoted, at
@@ -123,6 +123,11 @@ def _value_names(p: Plan) -> list[str]:
     return [n for i, c in p.cols for n in ([f"v{i}", f"cid{i}"] if c.type == "id_number" else [f"v{i}"])]
 
 
+def _same_delivered_row(p: Plan, a: str, b: str) -> str:
+    """SQL: rows `a` and `b` of raw.<feed> hold the same text in every delivered column (NULL equals NULL)."""
+    return " AND ".join(f"{a}.{q(c.name)} IS NOT DISTINCT FROM {b}.{q(c.name)}" for _, c in p.cols)
+
+
 def reuse_table_sql(feed: Feed) -> str:
     """CREATE the temp table `_stage_reused`: the delivery's rows that equal, in every delivered column, a row
     of the previous snapshot `$previous_id` that was staged there, with that row's staged values.
@@ -130,23 +135,20 @@ def reuse_table_sql(feed: Feed) -> str:
     Those rows skip the per-column chain (their outcome cannot differ: same text, same rules); they still
     take part in the natural-key check with the rest of the delivery."""
     p = Plan(feed)
-    raw_cols = [q(c.name) for _, c in p.cols]
     staged = [f"s.{q(c.name)} AS v{i}" + (f", s.{q(staging_id_column(c))} AS cid{i}" if c.type == "id_number"
                                           else "") for i, c in p.cols]
-    on = " AND ".join(f"n.{c} IS NOT DISTINCT FROM o._r{i}" for i, c in enumerate(raw_cols, start=1))
     table = q(feed.name)
     return (
         "CREATE OR REPLACE TEMP TABLE _stage_reused AS\n"
         "WITH old AS (\n"
-        "    SELECT " + ", ".join(f"r.{c} AS _r{i}" for i, c in enumerate(raw_cols, start=1)) + ",\n        "
-        + ", ".join(staged) + "\n"
+        "    SELECT r.*, " + ", ".join(staged) + "\n"
         f"    FROM raw.{table} AS r\n"
         f"    JOIN staging.{q('stg_' + feed.name)} AS s\n"
         "      ON s.delivery_id = $previous_id AND s.source_file = r.source_file AND s.source_row = r.source_row\n"
         "    WHERE r.delivery_id = $previous_id\n)\n"
         "SELECT n.rowid AS _rid, n.source_file AS _file, n.source_row AS _row, "
         + ", ".join(f"o.{v}" for v in _value_names(p)) + "\n"
-        f"FROM raw.{table} AS n JOIN old AS o ON {on}\n"
+        f"FROM raw.{table} AS n JOIN old AS o ON {_same_delivered_row(p, 'n', 'o')}\n"
         "WHERE n.delivery_id = $delivery_id"
     )
 
@@ -155,14 +157,13 @@ def reuse_sample_sql(feed: Feed, sample_rows: int) -> str:
     """The share of a sample of `sample_rows` rows of the delivery that equal a row of `$previous_id`
     (every delivered column): whether reusing the previous snapshot is worth its hash join. (DuckDB takes
     only a constant sample size, so it is written into the SQL, as an integer.)"""
-    on = " AND ".join(f"o.{q(c.name)} IS NOT DISTINCT FROM n.{q(c.name)}" for _, c in Plan(feed).cols)
     table = q(feed.name)
     return (
         "WITH n AS (\n"
         f"    SELECT * FROM (SELECT rowid AS _rid, * FROM raw.{table} WHERE delivery_id = $delivery_id)\n"
         f"    USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE (1)\n)\n"
-        "SELECT (SELECT count(DISTINCT n._rid) FROM n JOIN raw." + table + " AS o\n"
-        f"        ON o.delivery_id = $previous_id AND {on})\n"
+        f"SELECT (SELECT count(DISTINCT n._rid) FROM n JOIN raw.{table} AS o\n"
+        f"        ON o.delivery_id = $previous_id AND {_same_delivered_row(Plan(feed), 'o', 'n')})\n"
         "    / greatest((SELECT count(*) FROM n), 1)"
     )
 

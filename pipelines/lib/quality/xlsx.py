@@ -1,9 +1,10 @@
 """A small XLSX (Office Open XML) writer whose big sheets are built by DuckDB: Python only zips the parts.
 
-A sheet is a sequence of `<row>` XML chunks. Large sheets come from SQL (`assets/quality/xlsx_macros.sql`:
-`pb_xlsx_text`, `pb_xlsx_number`, `pb_xlsx_row`), aggregated into chunks of many rows each, so no Python
-code runs per row; small sheets (a packet's summary) come from `rows_xml`. Text cells are inline strings
-(readable by Excel, LibreOffice, openpyxl and calamine). Styles: 0 normal, 1 bold, 2 text format (@).
+A sheet is a sequence of `<row>` XML chunks. Large sheets come from SQL (the cell macros `pb_xlsx_text` and
+`pb_xlsx_number` of `assets/quality/xlsx_macros.sql`, used by `packet_rows.sql`), aggregated into chunks of
+many rows each, so no Python code runs per row; small sheets (a packet's summary) come from `rows_xml`.
+Text cells are inline strings (readable by Excel, LibreOffice, openpyxl and calamine).
+Styles: 0 normal, 1 bold, 2 text format (@).
 """
 
 from __future__ import annotations
