@@ -33,6 +33,21 @@ def test_identity_comes_from_the_id_and_name_from_the_most_trusted_feed(fx: Stag
     assert (woman["sex"], woman["name"], woman["in_hukou"]) == ("女", "李四", False)
 
 
+@pytest.mark.parametrize("spellings", [("李肆", "李四"), ("李四", "李肆")])
+def test_a_name_tie_in_one_delivery_is_broken_the_same_way_every_run(
+    fx: StagingFixture, spellings: tuple[str, str]
+) -> None:
+    # two spellings from the same feed and delivery rank equal; the first in code-point order wins,
+    # whatever order the rows arrive in
+    for name in spellings:
+        fx.tax(WOMAN, "2026-09-01", "10", name=name, agent_credit_code=f"X{name}")
+    fx.tax(MAN, "2026-09-01", "10", name=" ", agent_credit_code="X")
+    fx.build()
+    assert (fx.person(WOMAN)["name"], fx.person(WOMAN)["name_source"]) == (min(spellings), "tax/20261031")
+    # a person no feed names is still in the base, under their ID, with no name and no name source
+    assert (fx.person(MAN)["citizen_id"], fx.person(MAN)["name"], fx.person(MAN)["name_source"]) == (MAN, None, None)
+
+
 def test_hukou_status_normal_deceased_and_moved_out(fx: StagingFixture) -> None:
     dead, gone = make_id(seq=125), make_id(seq=127)
     fx.hukou(MAN)

@@ -9,32 +9,52 @@ create schema if not exists marts;
 -- The join key of a valid citizen ID: its first 17 digits as a BIGINT (the check character follows from
 -- them). Hashing and comparing it is cheaper than 18 characters of text, which DuckDB cannot inline.
 create or replace macro pb_id_key(id) as cast(left(id, 17) as bigint);
+create or replace temp view pb_ranked_mentions as
+-- integers keep the per-person aggregation and the joins cheap at city scale: persons are grouped and
+-- joined on pb_id_key (the ID's first 17 digits), and name_rank is lower = more trusted, then newer
+select
+    pb_id_key(m.citizen_id) as id_key,
+    m.citizen_id,
+    m.name,
+    f.trust,
+    nullif(trim(m.name), '') is not null as has_name,
+    f.trust * 1000000 - date_diff('day', date '2000-01-01', m.delivery_date) as name_rank,
+    -- the mention each person's ID and name are taken from: the best-ranked one with a name, else the
+    -- best-ranked one (name_rank stays below 100,000,000)
+    f.trust * 1000000 - date_diff('day', date '2000-01-01', m.delivery_date)
+        + if(nullif(trim(m.name), '') is null, 100000000, 0) as pick_rank
+from intermediate.int_person_mentions as m
+inner join ref.feeds as f on f.feed = m.feed;
+-- First pass, integers only (one row per person): which feeds mention them and the rank of the mention
+-- to take the ID and name from. Carrying text through this 60M-row aggregation made it spill at 10M persons.
+create or replace temp table pb_person_ranks as
+select
+    id_key,
+    bit_or(1::bigint << trust) as feed_mask,
+    min(pick_rank) as pick_rank
+from pb_ranked_mentions
+group by id_key;
 create or replace table marts.population_base as
 with feed_order as (
     select list(feed order by feed) as feeds, list(trust order by feed) as trusts from ref.feeds
 ),
-ranked_mentions as (
-    -- integers keep the per-person aggregation and the joins cheap at city scale: persons are grouped and
-    -- joined on pb_id_key (the ID's first 17 digits), and name_rank is lower = more trusted, then newer
-    select
-        pb_id_key(m.citizen_id) as id_key,
-        m.citizen_id,
-        m.name,
-        f.trust,
-        nullif(trim(m.name), '') is not null as has_name,
-        f.trust * 1000000 - date_diff('day', date '2000-01-01', m.delivery_date) as name_rank
-    from intermediate.int_person_mentions as m
-    inner join ref.feeds as f on f.feed = m.feed
+picked as (
+    -- second pass, over the picked mentions only: the ID, and of two spellings of the name in the same
+    -- delivery of the same feed the first in code-point order, so every run picks the same one
+    select m.id_key, any_value(m.citizen_id) as citizen_id, min(m.name) filter (where m.has_name) as name
+    from pb_ranked_mentions as m
+    semi join pb_person_ranks as w on w.id_key = m.id_key and w.pick_rank = m.pick_rank
+    group by m.id_key
 ),
 people_ranked as (
     select
-        id_key,
-        any_value(citizen_id) as citizen_id,
-        bit_or(1::bigint << trust) as feed_mask,
-        arg_min(name, name_rank) filter (where has_name) as name,
-        min(name_rank) filter (where has_name) as best_name_rank
-    from ranked_mentions
-    group by id_key
+        k.id_key,
+        n.citizen_id,
+        k.feed_mask,
+        n.name,
+        if(k.pick_rank < 100000000, k.pick_rank, null) as best_name_rank
+    from pb_person_ranks as k
+    inner join picked as n on n.id_key = k.id_key
 ),
 people as (
     select
@@ -182,3 +202,5 @@ select
     $reference_date::date as reference_date
 from counted as j
 left join intermediate.int_hukou_persons as spouse on spouse.citizen_id = j.event_spouse_citizen_id;
+drop table pb_person_ranks;
+drop view pb_ranked_mentions;
