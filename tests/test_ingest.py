@@ -404,8 +404,9 @@ def test_killed_run_leaves_nothing_half_loaded(tmp_path, landing):
     proc.wait()
     con = connect(db)
     ensure_ops_schema(con)
-    assert con.execute('SELECT count(*) FROM raw."hukou"').fetchone() == (0,)
+    # the rows committed before the kill do not count: no ledger row says their delivery is loaded
     assert con.execute("SELECT count(*) FROM ops.deliveries").fetchone() == (0,)
+    assert con.execute('SELECT count(*) FROM raw."hukou"').fetchone()[0] < n
     [o] = ingest_feed(con, FEEDS["hukou"], landing)
     assert (o.status, o.rows_received) == ("loaded", n)
     assert con.execute('SELECT count(*), count(DISTINCT source_row) FROM raw."hukou"').fetchone() == (n, n)
@@ -414,12 +415,17 @@ def test_killed_run_leaves_nothing_half_loaded(tmp_path, landing):
 
 
 @pytest.mark.parametrize("feed", ["social_insurance", "hukou"])
-def test_a_delivery_collects_in_loading_tables_that_are_gone_afterwards(con, landing, feed):
-    """Rows gather in committed loading tables (bounded memory), then move into raw in one transaction."""
+def test_rows_of_a_killed_load_never_count_and_are_discarded_by_the_next_load(con, landing, feed):
+    """Rows go to raw chunk by chunk (bounded memory) and count once the ledger says 'loaded'."""
+    # what a load killed mid-file leaves: committed raw rows of a delivery the ledger does not know
+    ensure_ops_schema(con)
+    con.execute(f'insert into raw."{feed}" (delivery_id, source_file, source_row) '
+                "select $delivery_id, 'f', range from range(5)", {"delivery_id": f"{feed}/20261031/killed"})
     write_delivery(landing, feed, "20261031", [sample_row(feed) for _ in range(3)],
                    extra_lines=[b"not,a,row"] if feed == "hukou" else [b"{not json"])
     ingest_feed(con, registry().feeds[feed], landing)
     assert len(raw_rows(con, feed)) == 3 and len(quarantine(con)) == 1
+    assert con.execute(f'select count(*) from raw."{feed}" where delivery_id like \'%killed\'').fetchone() == (0,)
     leftovers = con.execute("select table_name from duckdb_tables() where table_name like '\\_loading%' escape '\\'"
                             ).fetchall()
     assert leftovers == []

@@ -19,7 +19,7 @@ from pipelines.feeds import Feed
 from pipelines.lib.duck import sql_text
 from pipelines.lib.ingest.headers import check_header
 from pipelines.lib.ingest.models import DeliveryRejected
-from pipelines.lib.ingest.schema import loading_table, quote
+from pipelines.lib.ingest.schema import quote, raw_table
 from pipelines.lib.ingest.sink import FileSink
 from pipelines.lib.ingest.textstream import TextChunk, iter_text_chunks
 
@@ -49,11 +49,11 @@ def json_shape(feed: Feed) -> str:
 
 
 def jsonl_insert_sql(feed: Feed) -> str:
-    """INSERT of the classified JSON object lines into the loading table; one JSON parse per line."""
+    """INSERT of the classified JSON object lines into raw.<feed>; one JSON parse per line."""
     cols = ", ".join(quote(c) for c in feed.column_names)
     values = ", ".join(f"j.{quote(c.header)}" for c in feed.columns)
     shape = json_shape(feed).replace("'", "''")
-    return (f"INSERT INTO {loading_table(feed)} (delivery_id, source_file, source_row, {cols}) "
+    return (f"INSERT INTO {raw_table(feed)} (delivery_id, source_file, source_row, {cols}) "
             f"SELECT $delivery_id, $source_file, source_row, {values} "
             f"FROM (SELECT source_row, from_json(line, '{shape}') AS j FROM _popbase_jsonl "
             f"WHERE is_object AND NOT list_contains($bad_rows, source_row))")

@@ -33,7 +33,6 @@ from pipelines.lib.ingest.parquet_reader import read_parquet_file
 from pipelines.lib.ingest.schema import (
     ensure_ops_schema,
     loading_quarantine_table,
-    loading_table,
     quote,
     raw_table,
 )
@@ -85,18 +84,18 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandid
         return DeliveryOutcome(**base, status="unchanged", message="rejected earlier; files unchanged since")
     started = time.perf_counter()
     ingested_at = _utcnow()
-    _reset_loading_tables(con, feed)
+    _prepare_load(con, feed)
     try:
         manifest = verify_delivery(feed, cand)
         results = _load_files(con, feed, cand, manifest, say)
         received = sum(r.rows_received for r in results)
         malformed = sum(r.rows_malformed for r in results)
-        # The delivery becomes visible all at once: raw rows, quarantine rows, ledger row, replacement.
+        # The delivery becomes visible all at once: its ledger row (which makes its raw rows count),
+        # its quarantine rows and the replacement of an earlier delivery of the same date.
         con.execute("BEGIN TRANSACTION")
         try:
             if current is not None:
                 _delete_delivery(con, feed, current[0])
-            con.execute(f"INSERT INTO {raw_table(feed)} SELECT * FROM {loading_table(feed)}")
             con.execute(f"INSERT INTO ops.quarantine SELECT * FROM {loading_quarantine_table(feed)}")
             _ledger(con, cand, "loaded", received, malformed, None, [r.name for r in results], ingested_at)
             con.execute("COMMIT")
@@ -117,7 +116,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandid
         raise IngestError(f"{cand.delivery_id}: DuckDB failed while loading ({exc.__class__.__name__}); "
                           "nothing of this delivery was kept") from (exc if os.environ.get("POPBASE_DEBUG") else None)
     finally:
-        _drop_loading_tables(con, feed)
+        _end_load(con, feed)
     return DeliveryOutcome(
         **base, status="replaced" if current is not None else "loaded", rows_received=received,
         rows_malformed=malformed, seconds=time.perf_counter() - started,
@@ -148,19 +147,28 @@ def _load_files(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandid
     return results
 
 
-def _reset_loading_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
-    """Empty loading tables for one delivery (a load killed earlier may have left rows in them).
+def _prepare_load(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
+    """Remove what a failed or killed load left, and start an empty loading quarantine table.
 
-    Rows are committed there chunk by chunk, which keeps memory bounded whatever the delivery's size; one
+    Raw rows are committed chunk by chunk, which keeps memory bounded whatever the delivery's size; one
     transaction holding a whole delivery kept it all in memory (measured: 8.8 GB for 4 GB of JSON Lines).
+    They go straight into raw.<feed>: collecting them aside and copying them over at the end cost a
+    second write of every row (14 s of 109 s for 17M social-insurance rows at 10M persons).
     """
-    con.execute(f"CREATE OR REPLACE TABLE {loading_table(feed)} AS FROM {raw_table(feed)} LIMIT 0")
+    _discard_unledgered_rows(con, feed)
     con.execute(f"CREATE OR REPLACE TABLE {loading_quarantine_table(feed)} AS FROM ops.quarantine LIMIT 0")
 
 
-def _drop_loading_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {loading_table(feed)}")
+def _end_load(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
+    """After a load, committed or not: drop the loading quarantine table and any rows that do not count."""
     con.execute(f"DROP TABLE IF EXISTS {loading_quarantine_table(feed)}")
+    _discard_unledgered_rows(con, feed)
+
+
+def _discard_unledgered_rows(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
+    """Delete raw rows of deliveries the ledger does not hold as loaded (0.1 s over 34M rows)."""
+    con.execute(sql_text("ingest/raw_discard_unledgered.sql").replace("{raw}", raw_table(feed)),
+                {"feed": feed.name})
 
 
 def _delete_delivery(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str) -> None:

@@ -8,7 +8,7 @@ import duckdb
 
 from pipelines.feeds import Feed
 from pipelines.lib.ingest.headers import check_header
-from pipelines.lib.ingest.schema import loading_table, quote
+from pipelines.lib.ingest.schema import quote, raw_table
 from pipelines.lib.ingest.sink import FileSink
 
 
@@ -16,7 +16,7 @@ def parquet_insert_sql(feed: Feed, delivered: list[str], names: list[str]) -> st
     """INSERT … SELECT from read_parquet, delivered headers mapped to canonical names."""
     cols = ", ".join(quote(n) for n in names)
     values = ", ".join(f"CAST({quote(h)} AS VARCHAR)" for h in delivered)
-    return (f"INSERT INTO {loading_table(feed)} (delivery_id, source_file, source_row, {cols}) "
+    return (f"INSERT INTO {raw_table(feed)} (delivery_id, source_file, source_row, {cols}) "
             f"SELECT $delivery_id, $source_file, file_row_number + 1, {values} "
             f"FROM read_parquet($path, file_row_number = true)")
 

@@ -14,14 +14,13 @@ def quote(identifier: str) -> str:
 
 
 def raw_table(feed: Feed) -> str:
-    """Qualified name of the feed's raw table."""
+    """Qualified name of the feed's raw table.
+
+    A delivery's rows are written here chunk by chunk while it loads, each chunk committed, so memory
+    stays bounded. They count only once the ledger says the delivery is 'loaded': every reader picks
+    deliveries from the ledger, and rows of any other delivery (a load that failed or was killed) are
+    deleted before the next load and after a failed one."""
     return f"raw.{quote(feed.name)}"
-
-
-def loading_table(feed: Feed) -> str:
-    """Where a delivery's raw rows collect while it loads (committed chunk by chunk, so memory stays
-    bounded); they move into raw.<feed> in one short transaction once the whole delivery has been read."""
-    return f"raw.{quote('_loading_' + feed.name)}"
 
 
 def loading_quarantine_table(feed: Feed) -> str:

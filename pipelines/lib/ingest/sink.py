@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.feeds import Feed
-from pipelines.lib.ingest.schema import loading_quarantine_table, loading_table, quote
+from pipelines.lib.ingest.schema import loading_quarantine_table, quote, raw_table
 
 BATCH_VIEW = "_popbase_raw_batch"
 QUARANTINE_VIEW = "_popbase_quarantine"
@@ -18,9 +18,9 @@ RAW_FLUSH_ROWS = 250_000  # each INSERT has a fixed cost (~50 ms): insert few, l
 
 
 def raw_insert_sql(feed: Feed) -> str:
-    """INSERT of a registered Arrow batch (`source_row` + canonical columns) into the feed's loading table."""
+    """INSERT of a registered Arrow batch (`source_row` + canonical columns) into raw.<feed>."""
     cols = ", ".join(quote(c) for c in feed.column_names)
-    return (f"INSERT INTO {loading_table(feed)} (delivery_id, source_file, source_row, {cols}) "
+    return (f"INSERT INTO {raw_table(feed)} (delivery_id, source_file, source_row, {cols}) "
             f"SELECT $delivery_id, $source_file, source_row, {cols} FROM {BATCH_VIEW}")
 
 
@@ -34,7 +34,7 @@ def quarantine_insert_sql(feed: Feed) -> str:
 
 @dataclass
 class FileSink:
-    """Collects one file's output in the feed's loading tables; counts what it wrote."""
+    """Writes one file's rows to raw.<feed> and its malformed rows to the loading quarantine table; counts them."""
 
     con: duckdb.DuckDBPyConnection
     feed: Feed
