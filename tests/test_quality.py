@@ -13,6 +13,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from great_expectations.constants import MAX_RESULT_RECORDS
+from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 
 from pipelines.defs.quality import feedback_packets_asset, gx_asset_checks, gx_check, scorecard_asset
 from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
@@ -63,6 +65,38 @@ def test_gx_sql_engine_needs_the_patch_on_duckdb(con: duckdb.DuckDBPyConnection)
     fixed = run_suite(con, suite, SAMPLE_REFERENCE_DATE)
     assert gx_patch.is_applied()
     assert fixed.passed, [o.summary() for o in fixed.failed]
+
+
+@pytest.mark.parametrize("flipped_rows", ["source_row between 1 and 7", "source_row % 5 = 1"])
+def test_a_rows_rule_is_counted_right_with_one_scan_when_it_can(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch, flipped_rows: str
+) -> None:
+    """GX asks a rows rule for its count and its examples; the patch answers one from the other."""
+    con.execute("update staging.stg_social_insurance set sex = case sex when '男' then '女' else '男' end "
+                f"where sex is not null and {flipped_rows}")
+    [(flipped,)] = con.execute(
+        "select count(*) from staging.stg_social_insurance where sex <> case when "
+        "cast(substr(citizen_id, 17, 1) as integer) % 2 = 1 then '男' else '女' end and delivery_id = "
+        "(select arg_max(delivery_id, delivery_date) from staging.stg_social_insurance)").fetchall()
+    full_scans: list[str] = []
+    original = SqlAlchemyExecutionEngine._execute_query_with_recovery
+
+    def spy(connection: object, query: object) -> object:
+        if "LIMIT 0" not in str(query):
+            full_scans.append(str(query))
+        return original(connection, query)
+
+    monkeypatch.setattr(SqlAlchemyExecutionEngine, "_execute_query_with_recovery", staticmethod(spy))
+    outcome = run_suite(con, SUITES["stg_social_insurance"], SAMPLE_REFERENCE_DATE)
+    sex = next(o for o in outcome.outcomes if "sex agrees" in o.rule.description_en)
+    assert sex.unexpected_count == flipped > 0 and len(sex.examples) == min(flipped, 5)
+    rendered = SUITES["stg_social_insurance"].gx_json(SAMPLE_REFERENCE_DATE)["expectations"]
+    for o in outcome.outcomes:
+        if o.rule.is_rows_query:
+            marker = rendered[o.rule.index]["kwargs"]["unexpected_rows_query"].split("{batch}")[-1][:60]
+            scans = sum(marker in q for q in full_scans)
+            # nothing found, or fewer rows than GX reads as examples: one scan; else count and examples
+            assert scans == (1 if o.unexpected_count < MAX_RESULT_RECORDS else 2), o.rule.description_en
 
 
 def test_clean_warehouse_passes_every_suite(con: duckdb.DuckDBPyConnection) -> None:

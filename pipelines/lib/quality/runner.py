@@ -88,14 +88,28 @@ def _table_ref(suite: Suite) -> str:
     return f'"{suite.schema}"."{suite.table}"'
 
 
+BATCH_DELIVERY = "popbase_batch_delivery"  # a DuckDB variable set on every cursor GX uses
+
+
 def _batch_query(suite: Suite) -> str:
     """The rows a suite validates: a staging table's newest delivery (what the department just sent, so the
-    checks do not grow with every month kept), or the whole table for marts."""
+    checks do not grow with every month kept), or the whole table for marts.
+
+    The delivery is looked up once and read from a variable: a constant filter lets DuckDB skip the row
+    groups of older deliveries, where a subquery made every one of GX's queries scan and filter the whole
+    table again (10M persons: the social-insurance suite 20 -> 11 s)."""
     table = _table_ref(suite)
     if suite.schema != "staging":
         return f"select * from {table}"
-    return (f"select * from {table} where delivery_id = "
-            f"(select arg_max(delivery_id, delivery_date) from {table})")
+    return f"select * from {table} where delivery_id = getvariable('{BATCH_DELIVERY}')"
+
+
+def _newest_delivery(con: duckdb.DuckDBPyConnection, suite: Suite) -> str | None:
+    """The staging table's newest delivery (None for other layers)."""
+    if suite.schema != "staging":
+        return None
+    row = con.execute(f"select arg_max(delivery_id, delivery_date) from {_table_ref(suite)}").fetchone()
+    return row[0] if row else None
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, suite: Suite) -> bool:
@@ -107,10 +121,16 @@ def _table_exists(con: duckdb.DuckDBPyConnection, suite: Suite) -> bool:
     return sum(r[0] for r in row) > 0
 
 
-def _creator(con: duckdb.DuckDBPyConnection, schema: str) -> Any:
+def _use_batch(cursor: duckdb.DuckDBPyConnection, delivery_id: str | None) -> None:
+    """Set the batch's delivery on one cursor (each cursor has its own variables)."""
+    cursor.execute(f"set variable {BATCH_DELIVERY} = $delivery_id", {"delivery_id": delivery_id})
+
+
+def _creator(con: duckdb.DuckDBPyConnection, schema: str, delivery_id: str | None) -> Any:
     def create() -> ConnectionWrapper:
         cursor = con.cursor()
         cursor.execute(f"set search_path = '{schema}'")
+        _use_batch(cursor, delivery_id)
         return ConnectionWrapper(cursor)
 
     return create
@@ -169,13 +189,15 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.d
     if not _table_exists(con, suite):
         return SuiteOutcome(suite, 0, (), time.perf_counter() - started,
                             error=f"table {suite.schema}.{suite.table} does not exist")
+    delivery_id = _newest_delivery(con, suite)
+    _use_batch(con, delivery_id)  # for the counts and denominators run on `con` itself
     row_count = int(con.execute(f"select count(*) from ({_batch_query(suite)})").fetchone()[0])
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     tag = uuid.uuid4().hex[:8]
     source = context.data_sources.add_sql(
         f"duckdb_{tag}", connection_string="duckdb:///:memory:",
-        kwargs={"creator": _creator(con, suite.schema)},
+        kwargs={"creator": _creator(con, suite.schema, delivery_id)},
     )
     batch = source.add_query_asset(suite.table, query=_batch_query(suite)).add_batch_definition_whole_table(
         "all_rows"
