@@ -6,9 +6,17 @@
 CREATE OR REPLACE MACRO pb_blank_chars() AS
     E' \t\r\n　 ';
 
+-- Whether text starts or ends with a blank character. Byte comparisons, so most values (no surrounding
+-- blanks) skip trim with a character set, which is twice as slow at 10M rows.
+CREATE OR REPLACE MACRO pb_has_edge_blank(s) AS (
+    prefix(s, ' ') OR suffix(s, ' ') OR prefix(s, E'\t') OR suffix(s, E'\t')
+    OR prefix(s, E'\r') OR suffix(s, E'\r') OR prefix(s, E'\n') OR suffix(s, E'\n')
+    OR prefix(s, '　') OR suffix(s, '　') OR prefix(s, ' ') OR suffix(s, ' ')
+);
+
 -- Trimmed text; NULL when empty (an empty field and NULL both mean "not given").
 CREATE OR REPLACE MACRO pb_trim(s) AS
-    NULLIF(trim(s, pb_blank_chars()), '');
+    NULLIF(CASE WHEN pb_has_edge_blank(s) THEN trim(s, pb_blank_chars()) ELSE s END, '');
 
 -- Full-width digits and punctuation used in numbers folded to ASCII: ０-９ ， ． ％ ／ ＋ － ￥.
 -- (translate is slow, so only text with a full-width character, U+FF01..U+FFE5, goes through it.)

@@ -122,6 +122,8 @@ def test_code_text(con: duckdb.DuckDBPyConnection, raw: str | None, expected: st
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("  张三 ", "张三"), ("\u3000阿依古丽·买买提\u3000", "阿依古丽·买买提"), ("张　三", "张　三"), ("", None),
+    ("\t张三", "张三"), ("张三\r\n", "张三"), ("\n张三", "张三"), ("\u00a0张三", "张三"), ("张三\u00a0", "张三"),
+    ("张三\u3000", "张三"), (" \u3000\u00a0\t", None), ("张三", "张三"), ("\u00a0", None),
 ])
 def test_trim_keeps_inner_content(con: duckdb.DuckDBPyConnection, raw: str, expected: str | None) -> None:
     assert _one(con, "pb_trim", raw) == expected
