@@ -1,4 +1,4 @@
-"""ingest_feed: every complete delivery of a feed, in date order, each loaded in one transaction.
+"""ingest_feed: every complete delivery of a feed, in date order, each made visible in one transaction.
 
 Exactly once: the ledger `ops.deliveries` is keyed by content hash. Same content again → 'unchanged';
 new content under the same feed and date → the old delivery's raw, staging and quarantine rows are
