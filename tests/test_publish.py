@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.lib import publish as publish_module
-from pipelines.lib.dictionary import DictionaryError
+from pipelines.lib.dictionary import DictionaryError, dictionary
 from pipelines.lib.pseudonym import hmac_params, hmac_sql, person_key
 from pipelines.lib.publish import PublishError, publish
 from tests.mart_fixtures import REFERENCE_DATE, build_marts
@@ -89,6 +89,32 @@ def test_person_key_is_stable_per_key_and_joins_work(published: publish_module.P
     with _ro(other.analyst_file) as con:
         other_keys = {r[0] for r in con.execute("SELECT person_key FROM population_base").fetchall()}
     assert not other_keys & keys
+
+
+def test_every_pseudonymised_id_equals_the_python_hmac_also_for_ids_outside_the_base(tmp_path: Path) -> None:
+    """IDs are looked up in a per-person key table built from population_base; an ID that is not there
+    (here a relation to someone outside the base, in lower case with a blank) is hashed directly, the same way."""
+    work = build_marts(tmp_path / "work.duckdb")
+    outsider = " 11010519491231002x"
+    with duckdb.connect(str(work)) as con:
+        con.execute("INSERT INTO marts.person_relations SELECT citizen_id, $outsider, relation, source "
+                    "FROM marts.person_relations LIMIT 1", {"outsider": outsider})
+    result = _publish(work, tmp_path / "warehouse")
+    specs = dictionary()
+    checked = 0
+    with _ro(result.population_file) as full, _ro(result.analyst_file) as analyst:
+        for table, spec in specs.items():
+            for column in (c for c in spec.columns.values() if c.kind == "citizen_id"):
+                ids = [r[0] for r in full.execute(
+                    f'SELECT "{column.name}" FROM "{table}" WHERE "{column.name}" IS NOT NULL').fetchall()]
+                keys = [r[0] for r in analyst.execute(
+                    f'SELECT "{column.analyst_name}" FROM "{table}" WHERE "{column.analyst_name}" IS NOT NULL'
+                ).fetchall()]
+                assert sorted(keys) == sorted(person_key(KEY, i) for i in ids), (table, column.name)
+                checked += len(ids)
+        assert person_key(KEY, outsider) in {r[0] for r in analyst.execute(
+            "SELECT related_person_key FROM person_relations").fetchall()}
+    assert checked > 100
 
 
 # --- de-identification --------------------------------------------------------------------------

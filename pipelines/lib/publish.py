@@ -27,7 +27,7 @@ import duckdb
 from pipelines.feeds import registry
 from pipelines.lib.dictionary import TableSpec, check_classified, comment_text, dictionary
 from pipelines.lib.duck import connect, run_sql, sql_text
-from pipelines.lib.pseudonym import analyst_select_list, hmac_params, key_id, quote_ident
+from pipelines.lib.pseudonym import PERSON_KEYS, analyst_select, hmac_params, key_id, person_keys_sql, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -177,12 +177,14 @@ def _copy_marts(
     run: dict[str, Any],
 ) -> None:
     """Every marts table (or view, materialised) into both files; the analyst copy de-identified."""
+    run_sql(con, person_keys_sql(f"{WORK_ALIAS}.marts.population_base"), run)
     for table, columns in sorted(marts.items()):
         source = f"{WORK_ALIAS}.marts.{quote_ident(table)}"
         run_sql(con, f"CREATE TABLE {FULL}.main.{quote_ident(table)} AS SELECT * FROM {source}")
-        select = analyst_select_list(columns, specs[table].columns, "src")
+        select, joins = analyst_select(columns, specs[table].columns, "src")
         run_sql(con, f"CREATE TABLE {ANALYST}.main.{quote_ident(table)} AS SELECT {select} "
-                      f"FROM {source} AS src", run)
+                      f"FROM {source} AS src {joins}", run)
+    con.execute(f"DROP TABLE {PERSON_KEYS}")
 
 
 def _write_statistics(con: duckdb.DuckDBPyConnection, name: str, run: dict[str, Any]) -> None:
