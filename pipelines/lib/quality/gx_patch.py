@@ -35,25 +35,20 @@ _COUNTS = "_popbase_user_query_counts"
 _COUNT_QUERY = re.compile(r"SELECT COUNT\(\*\) as unexpected_row_count FROM \((?P<sub>.*)\) AS \w+", re.S)
 
 
-def _buffer(result: Any, limit: int | None) -> Any:
+def _buffer(result: Any) -> Any:
     """The rows of `result` read now, as a result object that replays them after the connection closes."""
     if not result.returns_rows:
         return result
-    if limit is None:
-        return result.freeze()()
-    keys = list(result.keys())
-    rows = result.fetchmany(limit)
-    result.close()
-    return IteratorResult(SimpleResultMetaData(keys), iter(tuple(r) for r in rows))
+    return result.freeze()()
 
 
 def _replay(keys: list[str], rows: list[tuple[Any, ...]]) -> Any:
     return IteratorResult(SimpleResultMetaData(keys), iter(rows))
 
 
-def _run(engine: SqlAlchemyExecutionEngine, query: Any, limit: int | None) -> Any:
+def _run(engine: SqlAlchemyExecutionEngine, query: Any) -> Any:
     with engine.get_connection() as connection:
-        return _buffer(engine._execute_query_with_recovery(connection, query), limit)
+        return _buffer(engine._execute_query_with_recovery(connection, query))
 
 
 def _user_query(engine: SqlAlchemyExecutionEngine, text: str) -> Any:
@@ -63,13 +58,12 @@ def _user_query(engine: SqlAlchemyExecutionEngine, text: str) -> Any:
     if match:
         sub = match["sub"].strip()
         if sub not in counts:
-            row = _run(engine, sa.text(text), None).fetchone()
+            row = _run(engine, sa.text(text)).fetchone()
             counts[sub] = int(row[0])
         return _replay(["unexpected_row_count"], [(counts[sub],)])
     if counts.get(text) == 0:
-        return _run(engine, sa.text(f"SELECT * FROM ({text}) AS popbase_capped LIMIT 0"), None)
-    result = _run(engine, sa.text(f"SELECT * FROM ({text}) AS popbase_capped LIMIT {MAX_RESULT_RECORDS}"),
-                  MAX_RESULT_RECORDS)
+        return _run(engine, sa.text(f"SELECT * FROM ({text}) AS popbase_capped LIMIT 0"))
+    result = _run(engine, sa.text(f"SELECT * FROM ({text}) AS popbase_capped LIMIT {MAX_RESULT_RECORDS}"))
     keys, rows = list(result.keys()), [tuple(r) for r in result]
     if len(rows) < MAX_RESULT_RECORDS:
         counts[text] = len(rows)
@@ -81,7 +75,7 @@ def _execute_query_buffered(self: SqlAlchemyExecutionEngine, query: Any) -> Any:
         return _ORIGINAL(self, query)
     if isinstance(query, sa.TextClause):
         return _user_query(self, query.text.strip())
-    return _run(self, query, None)
+    return _run(self, query)
 
 
 setattr(_execute_query_buffered, _MARK, True)

@@ -97,7 +97,7 @@ def _batch_query(suite: Suite) -> str:
 
     The delivery is looked up once and read from a variable: a constant filter lets DuckDB skip the row
     groups of older deliveries, where a subquery made every one of GX's queries scan and filter the whole
-    table again (10M persons: the social-insurance suite 20 -> 11 s)."""
+    table again (10M persons, on its own: the tax suite 6.6 -> 5.4 s)."""
     table = _table_ref(suite)
     if suite.schema != "staging":
         return f"select * from {table}"
