@@ -21,8 +21,7 @@ select
     f.trust * 1000000 - date_diff('day', date '2000-01-01', m.delivery_date) as name_rank,
     -- the mention each person's ID and name are taken from: the best-ranked one with a name, else the
     -- best-ranked one (name_rank stays below 100,000,000)
-    f.trust * 1000000 - date_diff('day', date '2000-01-01', m.delivery_date)
-        + if(nullif(trim(m.name), '') is null, 100000000, 0) as pick_rank
+    name_rank + if(has_name, 0, 100000000) as pick_rank
 from intermediate.int_person_mentions as m
 inner join ref.feeds as f on f.feed = m.feed;
 -- First pass, integers only (one row per person): which feeds mention them and the rank of the mention
