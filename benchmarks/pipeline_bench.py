@@ -200,12 +200,9 @@ def one_run(run_dir: Path, label: str, new_dates: list[str], memory_limit: str, 
     # rows and bytes of the deliveries new in this run
     con = duckdb.connect(str(settings.work_db), read_only=True)
     try:
-        has_reused = bool(con.execute(
-            "select count(*) from duckdb_columns() where schema_name = 'ops' and table_name = 'deliveries' "
-            "and column_name = 'rows_reused'").fetchone()[0])
         rows = con.execute(
             "select feed, strftime(delivery_date, '%Y%m%d'), status, rows_received, rows_loaded, rows_duplicate, "
-            f"rows_quarantined, {'rows_reused' if has_reused else 'null'} from ops.deliveries"
+            "rows_quarantined from ops.deliveries"
         ).fetchall()
         tables = {}
         for schema, table, est in con.execute(
@@ -215,13 +212,12 @@ def one_run(run_dir: Path, label: str, new_dates: list[str], memory_limit: str, 
     finally:
         con.close()
     feeds: dict[str, dict] = {}
-    for feed, date, status, received, loaded, dup, quar, reused in rows:
+    for feed, date, status, received, loaded, dup, quar in rows:
         if date not in new_dates or status == "superseded":
             continue
         f = feeds.setdefault(feed, {"rows_received": 0, "rows_loaded": 0, "rows_duplicate": 0,
-                                    "rows_quarantined": 0, "rows_reused": 0, "bytes": 0, "deliveries": 0,
+                                    "rows_quarantined": 0, "bytes": 0, "deliveries": 0,
                                     "status": []})
-        f["rows_reused"] += reused or 0
         f["rows_received"] += received or 0
         f["rows_loaded"] += loaded or 0
         f["rows_duplicate"] += dup or 0
@@ -467,9 +463,8 @@ def size_markdown(r: dict) -> str:
         if not run:
             continue
         lines += ["", f"## Ingest and staging per feed ({run['label']} run: new deliveries only)", "",
-                  "| feed | rows | MB | ingest s | rows/s | MB/s | ingest RSS MB | staging s | staging rows/s "
-                  "| rows reused |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| feed | rows | MB | ingest s | rows/s | MB/s | ingest RSS MB | staging s | staging rows/s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for feed in FEEDS:
             f = run["feeds"].get(feed)
             if f:
@@ -477,7 +472,7 @@ def size_markdown(r: dict) -> str:
                     f"| {feed} | {f['rows_received']:,} | {f['bytes'] / MB:,.1f} | {f.get('ingest_seconds', '–')} | "
                     f"{f.get('ingest_rows_per_s', 0):,} | {f.get('ingest_mb_per_s', '–')} | "
                     f"{f.get('ingest_peak_rss_mb', '–')} | {f.get('staging_seconds', '–')} | "
-                    f"{f.get('staging_rows_per_s', 0):,} | {f.get('rows_reused', 0):,} |"
+                    f"{f.get('staging_rows_per_s', 0):,} |"
                 )
     if full:
         top = sorted(full["steps"], key=lambda s: -s["seconds"])[:12]

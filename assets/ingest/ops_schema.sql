@@ -17,9 +17,6 @@ CREATE TABLE IF NOT EXISTS ops.deliveries (
     ingested_at      TIMESTAMP,
     staged_at        TIMESTAMP
 );
--- Added after the first release; ADD COLUMN IF NOT EXISTS upgrades an existing working file.
-ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS rows_reused BIGINT;
-ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS staging_rules VARCHAR;
 
 CREATE TABLE IF NOT EXISTS ops.quarantine (
     delivery_id     VARCHAR,
@@ -40,8 +37,6 @@ COMMENT ON COLUMN ops.deliveries.content_hash IS 'sha256 over feed, date and the
 COMMENT ON COLUMN ops.deliveries.status IS 'loaded, rejected, or superseded (a later delivery with the same feed and date replaced it)';
 COMMENT ON COLUMN ops.deliveries.rows_received IS 'data rows in the files (header excluded)';
 COMMENT ON COLUMN ops.deliveries.rows_quarantined IS 'rows in ops.quarantine for this delivery';
-COMMENT ON COLUMN ops.deliveries.rows_reused IS 'snapshot rows equal to a row staged from the previous snapshot, not parsed again';
-COMMENT ON COLUMN ops.deliveries.staging_rules IS 'sha256 of the staging SQL, macros and reference tables this delivery was staged with';
 COMMENT ON COLUMN ops.deliveries.message IS 'why a delivery was rejected (names file, column, difference)';
 COMMENT ON TABLE ops.quarantine IS 'Every delivered row that did not make it in, and why';
 COMMENT ON COLUMN ops.quarantine.source_row IS '1-based data row number in source_file, header excluded';

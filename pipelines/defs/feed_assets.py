@@ -97,7 +97,6 @@ def staging_asset(feed: Feed) -> dg.AssetsDefinition:
                 "rows_loaded": sum(o.rows_loaded for o in outcomes),
                 "rows_duplicate": sum(o.rows_duplicate for o in outcomes),
                 "rows_quarantined": sum(o.rows_quarantined for o in outcomes),
-                "rows_reused_from_previous_snapshot": sum(o.rows_reused for o in outcomes),
                 "quarantined_by_reason": dg.MetadataValue.json(by_reason),
             }
         )

@@ -6,15 +6,13 @@
 Each delivery is staged in one transaction: earlier staging output of the delivery is removed (ingestion's
 ROW_MALFORMED quarantine rows are kept), the generated chain (pipelines/lib/staging_sql.py) runs once over
 the delivery's raw rows into a temp table, staged and quarantined rows are inserted from it, and the
-ledger gets its counts. For a snapshot feed, rows identical to a row staged from the previous snapshot under
-the same rules (`rules_fingerprint`) keep their staged values instead of being parsed again (`rows_reused`).
-The accounting identity rows_received = loaded + duplicate + quarantined is checked before commit.
+ledger gets its counts. The accounting identity rows_received = loaded + duplicate + quarantined is checked
+before commit.
 Nothing here logs or raises with a citizen ID or a name.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
@@ -32,11 +30,6 @@ log = logging.getLogger(__name__)
 _QUOTED = re.compile(r"'[^']*'")
 _DIGITS = re.compile(r"[0-9０-９]{6,}")
 MACRO_DIR = SQL_ROOT / "macros"
-# Reuse the previous snapshot's staged rows only when at least this share of the delivery is unchanged.
-# Measured at 10M persons: the reuse join costs 50-75 % of parsing every row (hukou 98 % unchanged: 36.5 ->
-# 29.3 s; education 90 %: 22.9 -> 15.4 s), and more than it saves for social insurance (13 %: 77 -> 104 s).
-REUSE_MIN_UNCHANGED = 0.8
-REUSE_SAMPLE_ROWS = 2000
 
 
 class StagingError(RuntimeError):
@@ -54,7 +47,6 @@ class StageOutcome:
     rows_quarantined: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    rows_reused: int = 0
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -107,70 +99,19 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object]) 
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def rules_fingerprint(con: duckdb.DuckDBPyConnection, feed: Feed, values: dict[str, object]) -> str:
-    """sha256 over everything that decides a row's staging outcome: the generated SQL, its feed-level
-    parameters, the pb_* macro files and the reference tables as installed. A staged row is reused only
-    from a delivery staged under the same fingerprint."""
-    digest = hashlib.sha256()
-    for text in (gen.work_table_sql(feed), gen.insert_staging_sql(feed), gen.insert_quarantine_sql(feed)):
-        digest.update(text.encode())
-    digest.update(repr(sorted((k, repr(v)) for k, v in values.items() if k != "ref_date")).encode())
-    for path in sorted(MACRO_DIR.glob("*.sql")):
-        digest.update(path.read_bytes())
-    for sql in (
-        "SELECT string_agg(CAST(r AS VARCHAR), '|' ORDER BY r.code) FROM ref.regions AS r",
-        "SELECT string_agg(CAST(c AS VARCHAR), '|' ORDER BY c.list_name, c.code) FROM ref.code_lists AS c",
-    ):
-        row = con.execute(sql).fetchone()
-        digest.update(str(row[0] if row else "").encode())
-    return digest.hexdigest()
-
-
-def _previous_snapshot(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, delivery_date: date,
-                       rules: str) -> str | None:
-    """The feed's latest delivery before this one that was staged under the same rules (snapshot feeds), when
-    a sample says enough rows are unchanged for the reuse join to cost less than parsing them again."""
-    if feed.kind != "snapshot":
-        return None
-    previous = _latest_staged_before(con, feed, delivery_id, delivery_date, rules)
-    if previous is None:
-        return None
-    share = con.execute(gen.reuse_sample_sql(feed, REUSE_SAMPLE_ROWS),
-                        {"delivery_id": delivery_id, "previous_id": previous}).fetchone()
-    unchanged = float(share[0]) if share and share[0] is not None else 0.0
-    log.info("%s: %.0f%% of a sample unchanged since %s", delivery_id, 100 * unchanged, previous)
-    return previous if unchanged >= REUSE_MIN_UNCHANGED else None
-
-
-def _latest_staged_before(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, delivery_date: date,
-                          rules: str) -> str | None:
-    row = con.execute(
-        "SELECT delivery_id FROM ops.deliveries WHERE feed = $feed AND status = 'loaded' AND staged_at IS NOT NULL "
-        "AND staging_rules = $rules AND delivery_id <> $d AND delivery_date < $dd "
-        "ORDER BY delivery_date DESC, delivery_id LIMIT 1",
-        {"feed": feed.name, "rules": rules, "d": delivery_id, "dd": delivery_date},
-    ).fetchone()
-    return str(row[0]) if row else None
-
-
 def _stage_delivery(
     con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, delivery_date: date,
-    rows_received: int, values: dict[str, object], rules: str,
+    rows_received: int, values: dict[str, object],
 ) -> StageOutcome:
     started = time.perf_counter()
-    previous = _previous_snapshot(con, feed, delivery_id, delivery_date, rules)
-    values = {**values, "delivery_id": delivery_id, "delivery_date": delivery_date, "previous_id": previous}
+    values = {**values, "delivery_id": delivery_id, "delivery_date": delivery_date}
     table = f"staging.{gen.q('stg_' + feed.name)}"
     con.execute("BEGIN TRANSACTION")
     try:
         _run(con, f"DELETE FROM {table} WHERE delivery_id = $delivery_id", values)
         _run(con, "DELETE FROM ops.quarantine WHERE delivery_id = $delivery_id "
                   "AND reason_code IS DISTINCT FROM 'ROW_MALFORMED'", values)
-        reused = 0
-        if previous is not None:
-            _run(con, gen.reuse_table_sql(feed), values)
-            reused = _count(con, "SELECT count(*) FROM _stage_reused", values)
-        _run(con, gen.work_table_sql(feed, reuse=previous is not None), values)
+        _run(con, gen.work_table_sql(feed), values)
         _run(con, gen.insert_staging_sql(feed), values)
         _run(con, gen.insert_quarantine_sql(feed), values)
         loaded = _count(con, "SELECT count(*) FROM _stage_work WHERE _outcome IS NULL", values)
@@ -187,13 +128,10 @@ def _stage_delivery(
             )
         con.execute(
             "UPDATE ops.deliveries SET rows_loaded = $loaded, rows_duplicate = $duplicate, "
-            "rows_quarantined = $quarantined, rows_reused = $reused, staging_rules = $rules, "
-            "staged_at = CAST(now() AS TIMESTAMP) WHERE delivery_id = $d",
-            {"loaded": loaded, "duplicate": duplicate, "quarantined": quarantined, "reused": reused,
-             "rules": rules, "d": delivery_id},
+            "rows_quarantined = $quarantined, staged_at = CAST(now() AS TIMESTAMP) WHERE delivery_id = $d",
+            {"loaded": loaded, "duplicate": duplicate, "quarantined": quarantined, "d": delivery_id},
         )
         con.execute("DROP TABLE IF EXISTS _stage_work")
-        con.execute("DROP TABLE IF EXISTS _stage_reused")
         con.execute("COMMIT")
     except StagingError:
         con.execute("ROLLBACK")
@@ -206,10 +144,9 @@ def _stage_delivery(
         con.execute("ROLLBACK")
         raise
     outcome = StageOutcome(delivery_id, rows_received, loaded, duplicate, quarantined, by_reason,
-                           time.perf_counter() - started, reused)
-    log.info("staged %s: received %d, loaded %d, duplicate %d, quarantined %d %s in %.1fs "
-             "(%d rows unchanged since %s)", delivery_id, rows_received, loaded, duplicate, quarantined,
-             by_reason, outcome.seconds, reused, previous or "-")
+                           time.perf_counter() - started)
+    log.info("staged %s: received %d, loaded %d, duplicate %d, quarantined %d %s in %.1fs",
+             delivery_id, rows_received, loaded, duplicate, quarantined, by_reason, outcome.seconds)
     return outcome
 
 
@@ -232,5 +169,4 @@ def stage_feed(
         "WHERE feed = $feed AND status = 'loaded' AND staged_at IS NULL ORDER BY delivery_date, delivery_id",
         {"feed": feed.name},
     ).fetchall()
-    rules = rules_fingerprint(con, feed, values)
-    return [_stage_delivery(con, feed, d, dd, int(n or 0), values, rules) for d, dd, n in pending]
+    return [_stage_delivery(con, feed, d, dd, int(n or 0), values) for d, dd, n in pending]

@@ -10,11 +10,6 @@ The chain for one delivery (all set-based, one pass over raw.<feed>):
     multi / kinfo / keyed   natural-key check among rows that passed: exact duplicates and KEY_CONFLICT
     final    _outcome: NULL (staged), 'DUPLICATE', or a reason code
 
-Snapshot feeds: rows equal in every delivered column to a row staged from the previous snapshot (under the
-same rules) are found first by one hash join (`reuse_table_sql` -> `_stage_reused`); they skip prep to
-flagged and enter the natural-key check with their staged values. About 2% of a hukou snapshot changes a
-month, so most of its rows are not parsed again.
-
 Columns are referred to by position (v1, p1, …) inside the chain and by their registry names, quoted, at
 the edges. Values (delivery, dates, code-list names, labels) are bound parameters, never pasted in.
 """
@@ -110,62 +105,11 @@ def params(feed: Feed, citizen_id_types: tuple[str, ...]) -> dict[str, object]:
     return out
 
 
-def _src_cte(p: Plan, reuse: bool) -> str:
+def _src_cte(p: Plan) -> str:
     cols = ", ".join(f"r.{q(c.name)}" for _, c in p.cols)
-    skip = "\n    ANTI JOIN _stage_reused AS u ON u._rid = r.rowid" if reuse else ""
     return ("src AS NOT MATERIALIZED (\n"
             f"    SELECT r.rowid AS _rid, r.source_file AS _file, r.source_row AS _row, {cols}\n"
-            f"    FROM raw.{q(p.feed.name)} AS r{skip}\n    WHERE r.delivery_id = $delivery_id\n)")
-
-
-def _value_names(p: Plan) -> list[str]:
-    """The chain's value columns in order: v<i>, and cid<i> after an ID number column."""
-    return [n for i, c in p.cols for n in ([f"v{i}", f"cid{i}"] if c.type == "id_number" else [f"v{i}"])]
-
-
-def _same_delivered_row(p: Plan, a: str, b: str) -> str:
-    """SQL: rows `a` and `b` of raw.<feed> hold the same text in every delivered column (NULL equals NULL)."""
-    return " AND ".join(f"{a}.{q(c.name)} IS NOT DISTINCT FROM {b}.{q(c.name)}" for _, c in p.cols)
-
-
-def reuse_table_sql(feed: Feed) -> str:
-    """CREATE the temp table `_stage_reused`: the delivery's rows that equal, in every delivered column, a row
-    of the previous snapshot `$previous_id` that was staged there, with that row's staged values.
-
-    Those rows skip the per-column chain (their outcome cannot differ: same text, same rules); they still
-    take part in the natural-key check with the rest of the delivery."""
-    p = Plan(feed)
-    staged = [f"s.{q(c.name)} AS v{i}" + (f", s.{q(staging_id_column(c))} AS cid{i}" if c.type == "id_number"
-                                          else "") for i, c in p.cols]
-    table = q(feed.name)
-    return (
-        "CREATE OR REPLACE TEMP TABLE _stage_reused AS\n"
-        "WITH old AS (\n"
-        "    SELECT r.*, " + ", ".join(staged) + "\n"
-        f"    FROM raw.{table} AS r\n"
-        f"    JOIN staging.{q('stg_' + feed.name)} AS s\n"
-        "      ON s.delivery_id = $previous_id AND s.source_file = r.source_file AND s.source_row = r.source_row\n"
-        "    WHERE r.delivery_id = $previous_id\n)\n"
-        "SELECT n.rowid AS _rid, n.source_file AS _file, n.source_row AS _row, "
-        + ", ".join(f"o.{v}" for v in _value_names(p)) + "\n"
-        f"FROM raw.{table} AS n JOIN old AS o ON {_same_delivered_row(p, 'n', 'o')}\n"
-        "WHERE n.delivery_id = $delivery_id"
-    )
-
-
-def reuse_sample_sql(feed: Feed, sample_rows: int) -> str:
-    """The share of a sample of `sample_rows` rows of the delivery that equal a row of `$previous_id`
-    (every delivered column): whether reusing the previous snapshot is worth its hash join. (DuckDB takes
-    only a constant sample size, so it is written into the SQL, as an integer.)"""
-    table = q(feed.name)
-    return (
-        "WITH n AS (\n"
-        f"    SELECT * FROM (SELECT rowid AS _rid, * FROM raw.{table} WHERE delivery_id = $delivery_id)\n"
-        f"    USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE (1)\n)\n"
-        f"SELECT (SELECT count(DISTINCT n._rid) FROM n JOIN raw.{table} AS o\n"
-        f"        ON o.delivery_id = $previous_id AND {_same_delivered_row(Plan(feed), 'o', 'n')})\n"
-        "    / greatest((SELECT count(*) FROM n), 1)"
-    )
+            f"    FROM raw.{q(p.feed.name)} AS r\n    WHERE r.delivery_id = $delivery_id\n)")
 
 
 def _prep_exprs(p: Plan, i: int, c: Column) -> list[str]:
@@ -256,22 +200,16 @@ def _checked_cte(p: Plan) -> str:
     return "checked AS NOT MATERIALIZED (\n    SELECT *,\n        " + ",\n        ".join(exprs) + "\n    FROM looked\n)"
 
 
-def _flagged_cte(p: Plan, reuse: bool) -> str:
+def _flagged_cte(p: Plan) -> str:
     n = len(p.feed.columns)
     ps = ", ".join(f"p{i}" for i in range(1, n + 1))
     first = " ".join(f"WHEN p{i} IS NOT NULL THEN {i}" for i in range(1, n + 1))
     others = ", ".join(f"CASE WHEN p{i} IS NOT NULL AND _bad <> {i} THEN $lab_{i} END" for i in range(1, n + 1))
-    fresh = ("SELECT *, coalesce(" + ps + ") AS _reason,\n"
-             f"        CASE {first} END AS _bad,\n"
-             f"        CASE WHEN _reason IS NOT NULL THEN concat_ws(', ', {others}) END AS _others\n"
-             "    FROM checked")
-    if not reuse:
-        return f"flagged AS MATERIALIZED (\n    {fresh}\n)"
-    values = ", ".join(_value_names(p))
-    return (f"fresh AS MATERIALIZED (\n    {fresh}\n),\n"
-            f"flagged AS MATERIALIZED (\n    SELECT _rid, _file, _row, {values}, _reason, _bad, _others FROM fresh\n"
-            f"    UNION ALL\n    SELECT _rid, _file, _row, {values}, CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER),\n"
-            "        CAST(NULL AS VARCHAR) FROM _stage_reused\n)")
+    body = ("SELECT *, coalesce(" + ps + ") AS _reason,\n"
+            f"        CASE {first} END AS _bad,\n"
+            f"        CASE WHEN _reason IS NOT NULL THEN concat_ws(', ', {others}) END AS _others\n"
+            "    FROM checked")
+    return f"flagged AS MATERIALIZED (\n    {body}\n)"
 
 
 def _key_ctes(p: Plan) -> str:
@@ -313,13 +251,12 @@ def _final_select(p: Plan) -> str:
     )
 
 
-def work_table_sql(feed: Feed, *, reuse: bool = False) -> str:
+def work_table_sql(feed: Feed) -> str:
     """CREATE the temp table `_stage_work`: one row per raw row of the delivery with typed values and
-    its outcome (NULL = staged, 'DUPLICATE', or a reason code). With `reuse`, rows in `_stage_reused`
-    (reuse_table_sql) skip the per-column chain and join the natural-key check with their staged values."""
+    its outcome (NULL = staged, 'DUPLICATE', or a reason code)."""
     p = Plan(feed)
-    ctes = [_src_cte(p, reuse), _prep_cte(p), _norm_cte(p), _id_ctes(p), _looked_cte(p), _checked_cte(p),
-            _flagged_cte(p, reuse), _key_ctes(p)]
+    ctes = [_src_cte(p), _prep_cte(p), _norm_cte(p), _id_ctes(p), _looked_cte(p), _checked_cte(p),
+            _flagged_cte(p), _key_ctes(p)]
     return "CREATE OR REPLACE TEMP TABLE _stage_work AS\nWITH " + ",\n".join(ctes) + "\n" + _final_select(p)
 
 
