@@ -19,7 +19,7 @@ import pytest
 
 from pipelines.feeds import PROJECT_ROOT, registry
 from pipelines.lib.duck import connect
-from pipelines.lib.ingest import complete_deliveries, ensure_ops_schema, ingest_feed
+from pipelines.lib.ingest import complete_deliveries, ensure_ops_schema, ingest_feed, jsonl_reader
 from tests.fixture_deliveries import TAMPER, citizen_id, sample_row, write_delivery, write_manifest
 
 FEEDS = registry().feeds
@@ -203,18 +203,34 @@ def test_invalid_utf8_bytes_quarantine_only_that_row(con, landing):
     assert q[2] == 2 and "not valid UTF-8" in q[4]
 
 
-def test_broken_json_line_is_quarantined_and_the_rest_loads(con, landing):
+@pytest.mark.parametrize("chunk_bytes", [None, 100])  # 100: every line is a chunk of its own
+def test_broken_json_line_is_quarantined_and_the_rest_loads(con, landing, monkeypatch, chunk_bytes):
+    if chunk_bytes:
+        monkeypatch.setattr(jsonl_reader, "CHUNK_BYTES", chunk_bytes)
     good = [json.dumps(sample_row("social_insurance", aac001=str(i)), ensure_ascii=False).encode() for i in range(3)]
-    lines = [good[0], b'{"aac001": "x", "aac002": ', good[1], b"[1, 2]", b"", good[2]]
+    lines = [good[0], b'{"aac001": "x", "aac002": ', good[1], b"[1, 2]", b"", good[2], b'{"aac001": "\xff"}']
     folder = landing / "social_insurance" / DAY
     folder.mkdir(parents=True)
     (folder / "s.jsonl").write_bytes(b"\n".join(lines) + b"\n")
-    write_manifest(folder, "social_insurance", DAY, {"s.jsonl": 5})  # the blank line is not a row
+    write_manifest(folder, "social_insurance", DAY, {"s.jsonl": 6})  # the blank line is not a row
     [o] = ingest_feed(con, FEEDS["social_insurance"], landing)
-    assert (o.status, o.rows_received, o.rows_malformed) == ("loaded", 5, 2)
+    assert (o.status, o.rows_received, o.rows_malformed) == ("loaded", 6, 3)
     assert [(r["source_row"], r["person_no"]) for r in raw_rows(con, "social_insurance")] == [
         (1, "0"), (3, "1"), (6, "2")]
-    assert [(r[2], r[3]) for r in quarantine(con)] == [(2, "ROW_MALFORMED"), (4, "ROW_MALFORMED")]
+    assert [(r[2], r[3]) for r in quarantine(con)] == [(2, "ROW_MALFORMED"), (4, "ROW_MALFORMED"),
+                                                        (7, "ROW_MALFORMED")]
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 100])
+def test_an_unknown_json_key_in_the_last_line_rejects_the_delivery(con, landing, monkeypatch, chunk_bytes):
+    if chunk_bytes:
+        monkeypatch.setattr(jsonl_reader, "CHUNK_BYTES", chunk_bytes)
+    rows: list[dict[str, object]] = [sample_row("social_insurance", aac001=str(i)) for i in range(3)]
+    rows[-1]["aac999"] = "x"
+    write_delivery(landing, "social_insurance", DAY, rows, headers=[*FEEDS["social_insurance"].headers, "aac999"])
+    [o] = ingest_feed(con, FEEDS["social_insurance"], landing)
+    assert o.status == "rejected" and "unknown column(s) 'aac999'" in o.message
+    assert raw_rows(con, "social_insurance") == []
 
 
 def test_quoted_values_with_commas_and_newlines(con, landing):
