@@ -112,6 +112,7 @@ def _stage_delivery(
         _run(con, "DELETE FROM ops.quarantine WHERE delivery_id = $delivery_id "
                   "AND reason_code IS DISTINCT FROM 'ROW_MALFORMED'", values)
         _run(con, gen.work_table_sql(feed), values)
+        _run(con, gen.key_check_sql(feed), values)
         _run(con, gen.insert_staging_sql(feed), values)
         _run(con, gen.insert_quarantine_sql(feed), values)
         loaded = _count(con, "SELECT count(*) FROM _stage_work WHERE _outcome IS NULL", values)

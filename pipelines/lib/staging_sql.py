@@ -1,14 +1,17 @@
 """SQL text for staging one feed, generated from the registry (splink style: small functions returning SQL).
 
-The chain for one delivery (all set-based, one pass over raw.<feed>):
+One delivery is staged in two statements. `work_table_sql` writes the temp table `_stage_work` in one pass
+over raw.<feed>:
 
     src      the delivery's raw rows (rowid kept to find the raw row again)
     norm     per column: normalised/typed value v<i>, empty flag e<i>, for ID numbers the citizen flag
     looked   LEFT JOINs: ref.regions per ID column, ref.code_lists per code column
     checked  per column: problem p<i> (a reason code or NULL)
-    flagged  first problem in column order (_reason, _bad) and the other problem columns (_others)
-    multi / kinfo / keyed   natural-key check among rows that passed: exact duplicates and KEY_CONFLICT
-    final    _outcome: NULL (staged), 'DUPLICATE', or a reason code
+    select   _outcome: the first problem in column order (its column _col_idx, the others in _extra)
+
+`key_check_sql` then marks, among the rows that passed, exact duplicates ('DUPLICATE') and rows that share
+a natural key but differ elsewhere ('KEY_CONFLICT'): an UPDATE of those few rows, so the wide work table
+is written once (it used to be a materialised CTE copied into the table).
 
 Columns are referred to by position (v1, p1, …) inside the chain and by their registry names, quoted, at
 the edges. Values (delivery, dates, code-list names, labels) are bound parameters, never pasted in.
@@ -200,19 +203,28 @@ def _checked_cte(p: Plan) -> str:
     return "checked AS NOT MATERIALIZED (\n    SELECT *,\n        " + ",\n        ".join(exprs) + "\n    FROM looked\n)"
 
 
-def _flagged_cte(p: Plan) -> str:
+def _outcome_select(p: Plan) -> str:
+    """Every row of the chain with its first problem: _outcome (a reason code or NULL), _col_idx (the column
+    it is in), _extra (the other columns with a problem)."""
     n = len(p.feed.columns)
     ps = ", ".join(f"p{i}" for i in range(1, n + 1))
     first = " ".join(f"WHEN p{i} IS NOT NULL THEN {i}" for i in range(1, n + 1))
-    others = ", ".join(f"CASE WHEN p{i} IS NOT NULL AND _bad <> {i} THEN $lab_{i} END" for i in range(1, n + 1))
-    body = ("SELECT *, coalesce(" + ps + ") AS _reason,\n"
-            f"        CASE {first} END AS _bad,\n"
-            f"        CASE WHEN _reason IS NOT NULL THEN concat_ws(', ', {others}) END AS _others\n"
-            "    FROM checked")
-    return f"flagged AS MATERIALIZED (\n    {body}\n)"
+    others = ", ".join(f"CASE WHEN p{i} IS NOT NULL AND _col_idx <> {i} THEN $lab_{i} END" for i in range(1, n + 1))
+    return ("SELECT _rid, _file, _row, " + ", ".join(_value_names(p)) + ",\n"
+            f"    coalesce({ps}) AS _outcome,\n"
+            f"    CASE {first} END AS _col_idx,\n"
+            f"    CASE WHEN _outcome IS NOT NULL THEN concat_ws(', ', {others}) END AS _extra\n"
+            "FROM checked")
 
 
-def _key_ctes(p: Plan) -> str:
+def _value_names(p: Plan) -> list[str]:
+    """The chain's value columns in order: v<i>, and cid<i> after an ID number column."""
+    return [n for i, c in p.cols for n in ([f"v{i}", f"cid{i}"] if c.type == "id_number" else [f"v{i}"])]
+
+
+def _keyed_select(p: Plan) -> str:
+    """One row per natural key held by more than one row of `_stage_work` that passed every column check:
+    the row to keep (_keep), whether the rows differ in another column (_conflict) and which (_diff_*)."""
     keys = p.key_idx
     others = [i for i, _ in p.cols if i not in keys]
     kcols = ", ".join(f"v{i}" for i in keys)
@@ -225,39 +237,41 @@ def _key_ctes(p: Plan) -> str:
     first = " ".join(f"WHEN d{i} THEN {i}" for i in others)
     names = ", ".join(f"CASE WHEN d{i} THEN $lab_{i} END" for i in others)
     return (
-        f"multi AS (\n    SELECT {kcols} FROM flagged WHERE _reason IS NULL GROUP BY ALL HAVING count(*) > 1\n),\n"
+        f"WITH multi AS (\n    SELECT {kcols} FROM _stage_work WHERE _outcome IS NULL\n"
+        "    GROUP BY ALL HAVING count(*) > 1\n),\n"
         f"kinfo AS (\n    SELECT {fk}, min(f._rid) AS _keep,\n        {diffs}\n"
-        f"    FROM flagged AS f SEMI JOIN multi AS m ON {on}\n"
-        f"    WHERE f._reason IS NULL GROUP BY {fk}\n),\n"
-        f"keyed AS (\n    SELECT {kcols}, _keep, ({any_diff}) AS _conflict,\n"
-        f"        CASE {first or 'WHEN false THEN 0'} END AS _diff_idx,\n"
-        f"        concat_ws(', ', {names or 'NULL'}) AS _diff_cols\n"
-        "    FROM kinfo\n)"
-    )
-
-
-def _final_select(p: Plan) -> str:
-    on = " AND ".join(f"f.v{i} IS NOT DISTINCT FROM k.v{i}" for i in p.key_idx)
-    values = ", ".join(
-        f"f.v{i}" + (f", f.cid{i}" if c.type == "id_number" else "") for i, c in p.cols
-    )
-    return (
-        "SELECT f._rid, f._file, f._row, " + values + ",\n"
-        "    CASE WHEN f._reason IS NOT NULL THEN f._reason WHEN k._conflict THEN 'KEY_CONFLICT'\n"
-        "         WHEN f._rid <> k._keep THEN 'DUPLICATE' END AS _outcome,\n"
-        "    CASE WHEN f._reason IS NULL AND k._conflict THEN k._diff_idx ELSE f._bad END AS _col_idx,\n"
-        "    CASE WHEN f._reason IS NULL AND k._conflict THEN k._diff_cols ELSE f._others END AS _extra\n"
-        f"FROM flagged AS f LEFT JOIN keyed AS k ON {on}"
+        f"    FROM _stage_work AS f SEMI JOIN multi AS m ON {on}\n"
+        f"    WHERE f._outcome IS NULL GROUP BY {fk}\n)\n"
+        f"SELECT {kcols}, _keep, ({any_diff}) AS _conflict,\n"
+        f"    CASE {first or 'WHEN false THEN 0'} END AS _diff_idx,\n"
+        f"    concat_ws(', ', {names or 'NULL'}) AS _diff_cols\n"
+        "FROM kinfo"
     )
 
 
 def work_table_sql(feed: Feed) -> str:
     """CREATE the temp table `_stage_work`: one row per raw row of the delivery with typed values and
-    its outcome (NULL = staged, 'DUPLICATE', or a reason code)."""
+    the outcome of the column checks (NULL = passed, or a reason code); key_check_sql completes it."""
     p = Plan(feed)
-    ctes = [_src_cte(p), _prep_cte(p), _norm_cte(p), _id_ctes(p), _looked_cte(p), _checked_cte(p),
-            _flagged_cte(p), _key_ctes(p)]
-    return "CREATE OR REPLACE TEMP TABLE _stage_work AS\nWITH " + ",\n".join(ctes) + "\n" + _final_select(p)
+    ctes = [_src_cte(p), _prep_cte(p), _norm_cte(p), _id_ctes(p), _looked_cte(p), _checked_cte(p)]
+    return "CREATE OR REPLACE TEMP TABLE _stage_work AS\nWITH " + ",\n".join(ctes) + "\n" + _outcome_select(p)
+
+
+def key_check_sql(feed: Feed) -> str:
+    """UPDATE of `_stage_work`, the natural-key check among the rows that passed: of rows equal in every
+    column the first stays and the others are 'DUPLICATE'; rows sharing a key but differing elsewhere are
+    all 'KEY_CONFLICT' (_col_idx/_extra: the first and all columns that differ). Touches only those rows,
+    so the work table is written once."""
+    p = Plan(feed)
+    on = " AND ".join(f"w.v{i} IS NOT DISTINCT FROM k.v{i}" for i in p.key_idx)
+    return (
+        "UPDATE _stage_work AS w SET\n"
+        "    _outcome = CASE WHEN k._conflict THEN 'KEY_CONFLICT' ELSE 'DUPLICATE' END,\n"
+        "    _col_idx = CASE WHEN k._conflict THEN k._diff_idx ELSE w._col_idx END,\n"
+        "    _extra = CASE WHEN k._conflict THEN k._diff_cols ELSE w._extra END\n"
+        f"FROM (\n{_keyed_select(p)}\n) AS k\n"
+        f"WHERE w._outcome IS NULL AND {on} AND (k._conflict OR w._rid <> k._keep)"
+    )
 
 
 def insert_staging_sql(feed: Feed) -> str:
