@@ -471,3 +471,41 @@ def test_rejected_or_later_snapshot_is_not_in_force(fx: StagingFixture) -> None:
     fx.build(reference_date="2026-10-31")
     assert fx.con.execute("select count(*) from marts.population_base").fetchone()[0] == 1
     assert fx.person(MAN)["in_hukou"]
+
+
+def _history(fx: StagingFixture) -> list[tuple]:
+    return fx.con.execute("select * from marts.population_history order by all").fetchall()
+
+
+def test_population_history_built_month_by_month_equals_a_rebuild(fx: StagingFixture) -> None:
+    """Each month's build reads only the open intervals and the newer snapshots, and ends with the same
+    rows as a rebuild from every snapshot; a replaced snapshot makes it rebuild."""
+    mover, leaver, dead = make_id(seq=125), make_id(seq=127), make_id(seq=129)
+    months = ["2026-07-31", "2026-08-31", "2026-09-30", "2026-10-31"]
+    for i, month in enumerate(months):
+        fx.hukou(MAN, date=month)
+        fx.hukou(mover, date=month, household_no="H2", hukou_district_code="330302" if i < 2 else "330303")
+        if i != 1:  # absent in August, back in September
+            fx.hukou(leaver, date=month, household_no="H3")
+        fx.hukou(dead, date=month, household_no="H4", person_status="1" if i == 3 else "0")
+        if i < 3:  # no residence snapshot in October: September's stays in force
+            fx.add("residence_permit", date=month, citizen_id=WOMAN, residence_district_code="330381")
+    for month in months:
+        fx.build(reference_date=month)
+    monthly = _history(fx)
+    fx.con.execute("delete from ops.population_history_sources")
+    fx.build(reference_date=months[-1])
+    assert _history(fx) == monthly
+    assert (leaver, date("2026-07-31"), date("2026-08-31")) in [r[:3] for r in monthly]
+    assert (mover, date("2026-09-30"), None) in [r[:3] for r in monthly]
+
+    # incremental: with July–September's hukou rows gone, October's build still gives the same rows
+    fx.build(reference_date=months[2])
+    fx.con.execute("delete from staging.stg_hukou where delivery_date < '2026-09-30'")
+    fx.build(reference_date=months[-1])
+    assert _history(fx) == monthly
+
+    # a replaced September snapshot (new delivery id) is seen and the table rebuilt
+    fx.con.execute("update ops.deliveries set status = 'superseded' where delivery_id = 'hukou/20260930/fixture'")
+    fx.build(reference_date=months[-1])
+    assert not any(r[1] == date("2026-09-30") and r[0] == mover for r in _history(fx))

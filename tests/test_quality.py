@@ -165,6 +165,19 @@ def test_rate_rule_passes_above_its_bar(con: duckdb.DuckDBPyConnection) -> None:
     assert rule.examples and all("*" in str(e["citizen_id"]) for e in rule.examples)
 
 
+def test_population_base_rules_compare_with_the_rows_in_force(con: duckdb.DuckDBPyConnection) -> None:
+    """People only in a superseded hukou snapshot are not missing from the base; the same people in the
+    snapshot in force are."""
+    con.execute("insert into staging.stg_hukou select * replace ('hukou/20260228/old' as delivery_id, "
+                "date '2026-02-28' as delivery_date, substr(citizen_id, 1, 6) || '19000101' || "
+                "substr(citizen_id, 15, 4) as citizen_id) from staging.stg_hukou")
+    assert run_suite(con, SUITES["population_base"], SAMPLE_REFERENCE_DATE).passed
+    con.execute("update intermediate.int_deliveries_in_force set delivery_id = 'hukou/20260228/old' "
+                "where feed = 'hukou'")
+    outcome = run_suite(con, SUITES["population_base"], SAMPLE_REFERENCE_DATE)
+    assert {"coverage", "consistency"} <= {o.rule.measure for o in outcome.failed}
+
+
 def test_masking() -> None:
     assert mask_id("33030219900101123X") == "330302********123X"
     assert mask_name("张三丰") == "张**"

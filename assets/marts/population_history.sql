@@ -3,26 +3,77 @@
 -- Validity intervals from every loaded hukou and residence-registration snapshot up to the reference date:
 -- valid_from is the snapshot date a state was first seen, valid_to the snapshot date it stopped (NULL:
 -- still valid). population_as_of(d) returns the rows valid on d.
-create or replace table marts.population_history as
-with snapshots as (
-    select delivery_id, feed, delivery_date
-    from ops.deliveries
-    where feed in ('hukou', 'residence_permit') and status = 'loaded' and staged_at is not null
-        and delivery_date <= $reference_date
+-- Built incrementally: ops.population_history_sources lists the snapshots the table was built from. While
+-- those are all still loaded and in range, and every other snapshot is newer than the newest of them, the
+-- closed intervals are kept, and only the open ones (the state on that newest date) and the newer snapshots
+-- are read, so a monthly run reads one month and not the whole history. Otherwise (a snapshot replaced,
+-- rejected, back-dated or past a moved reference date) the table is rebuilt from every snapshot. Both give
+-- the same rows.
+create table if not exists ops.population_history_sources (delivery_id varchar, feed varchar, delivery_date date);
+create table if not exists marts.population_history (
+    citizen_id varchar,
+    valid_from date,
+    valid_to date,
+    in_hukou boolean,
+    hukou_district_code varchar,
+    has_residence_registration boolean,
+    residence_district_code varchar,
+    is_deceased boolean,
+    moved_out boolean
+);
+create or replace temp table ph_snapshots as
+select delivery_id, feed, delivery_date
+from ops.deliveries
+where feed in ('hukou', 'residence_permit') and status = 'loaded' and staged_at is not null
+    and delivery_date <= $reference_date;
+-- the newest snapshot date the table already covers, if what it was built from still stands (no row: rebuild)
+create or replace temp table ph_resume as
+with built as (
+    select
+        max(delivery_date) as newest,
+        count(*) as snapshots,
+        count(*) filter (where delivery_id not in (select delivery_id from ph_snapshots)) as gone
+    from ops.population_history_sources
+)
+select newest as resume_date
+from built
+where snapshots > 0 and gone = 0
+    and not exists (
+        select 1
+        from ph_snapshots as s
+        where s.delivery_date <= built.newest
+            and s.delivery_id not in (select delivery_id from ops.population_history_sources)
+    );
+create or replace table marts.population_history_next as
+with resume as (
+    select (select resume_date from ph_resume) as resume_date
+),
+open_intervals as (
+    -- the state of everyone present on the resume date, with the date their interval began
+    select h.*
+    from marts.population_history as h, resume as r
+    where r.resume_date is not null and h.valid_to is null
+),
+new_dates as (
+    select distinct s.delivery_date as t
+    from ph_snapshots as s, resume as r
+    where r.resume_date is null or s.delivery_date > r.resume_date
 ),
 timeline as (
-    select delivery_date as t, row_number() over (order by delivery_date) as idx
-    from (select distinct delivery_date from snapshots)
+    -- idx 0 is the resume date (its state comes from open_intervals), then each newer snapshot date
+    select resume_date as t, 0 as idx from resume where resume_date is not null
+    union all
+    select t, row_number() over (order by t) as idx from new_dates
 ),
 hukou_in_force as (
     select tl.t, tl.idx, s.delivery_id
-    from timeline as tl
-    asof inner join (select * from snapshots where feed = 'hukou') as s on tl.t >= s.delivery_date
+    from (select * from timeline where idx > 0) as tl
+    asof inner join (select * from ph_snapshots where feed = 'hukou') as s on tl.t >= s.delivery_date
 ),
 residence_in_force as (
     select tl.t, tl.idx, s.delivery_id
-    from timeline as tl
-    asof inner join (select * from snapshots where feed = 'residence_permit') as s on tl.t >= s.delivery_date
+    from (select * from timeline where idx > 0) as tl
+    asof inner join (select * from ph_snapshots where feed = 'residence_permit') as s on tl.t >= s.delivery_date
 ),
 hukou_state as (
     select
@@ -45,6 +96,7 @@ states as (
     select
         coalesce(h.t, r.t) as t,
         coalesce(h.idx, r.idx) as idx,
+        null::date as open_since,
         coalesce(h.citizen_id, r.citizen_id) as citizen_id,
         coalesce(h.in_hukou, false) as in_hukou,
         h.hukou_district_code,
@@ -54,6 +106,11 @@ states as (
         coalesce(h.moved_out, false) as moved_out
     from hukou_state as h
     full outer join residence_state as r on r.citizen_id = h.citizen_id and r.idx = h.idx
+    union all
+    select
+        r.resume_date, 0, o.valid_from, o.citizen_id, o.in_hukou, o.hukou_district_code,
+        o.has_residence_registration, o.residence_district_code, o.is_deceased, o.moved_out
+    from open_intervals as o, resume as r
 ),
 marked as (
     select
@@ -76,7 +133,7 @@ grouped as (
     select
         citizen_id,
         interval_no,
-        min(t) as valid_from,
+        min(coalesce(open_since, t)) as valid_from,
         max(idx) as last_idx,
         any_value(in_hukou) as in_hukou,
         any_value(hukou_district_code) as hukou_district_code,
@@ -87,6 +144,10 @@ grouped as (
     from intervals
     group by citizen_id, interval_no
 )
+select h.*
+from marts.population_history as h, resume as r
+where r.resume_date is not null and h.valid_to is not null
+union all
 select
     g.citizen_id,
     g.valid_from,
@@ -99,6 +160,14 @@ select
     g.moved_out
 from grouped as g
 left join timeline as nxt on nxt.idx = g.last_idx + 1;
+
+-- the new table and the list of what it was built from change together
+begin transaction;
+drop table marts.population_history;
+alter table marts.population_history_next rename to population_history;
+delete from ops.population_history_sources;
+insert into ops.population_history_sources select delivery_id, feed, delivery_date from ph_snapshots;
+commit;
 
 create or replace macro marts.population_as_of(as_of_date) as table
     select *
