@@ -399,9 +399,11 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
         (run_dir / "landing").mkdir(parents=True)
         link_month(gen, run_dir / "landing", dates[0])
         result["runs"]["full"] = child_run(run_dir, "full", [dates[0]], args.memory_limit, args.threads, args.code_dir)
-    if "monthly" in args.runs and len(dates) > 1:
-        link_month(gen, run_dir / "landing", dates[1])
-        result["runs"]["monthly"] = child_run(run_dir, "monthly", [dates[1]], args.memory_limit, args.threads,
+    if "monthly" in args.runs:  # month 2 is "monthly"; further months show whether the cost grows with history
+        for number, date in enumerate(dates[1:], start=2):
+            label = "monthly" if number == 2 else f"month_{number}"
+            link_month(gen, run_dir / "landing", date)
+            result["runs"][label] = child_run(run_dir, label, [date], args.memory_limit, args.threads,
                                               args.code_dir)
     previous = RESULTS / f"pipeline_{persons}.json"
     if not args.baseline and result.get("baseline") is None and previous.exists():
@@ -482,6 +484,9 @@ def size_markdown(r: dict) -> str:
         top = sorted(monthly["steps"], key=lambda s: -s["seconds"])[:8]
         lines += ["", "## Slowest steps (monthly run)", "", "| step | stage | s | peak RSS MB |", "|---|---|---:|---:|"]
         lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {s['peak_rss_mb']:,} |" for s in top]
+    later = [run for label, run in r["runs"].items() if label.startswith("month_")]
+    if monthly and later:
+        lines += month_after_month(full, [monthly, *later])
     b = r.get("baseline")
     if b and full:
         eq = sum(full["stages"].get(s, {}).get("seconds", 0) for s in ("ingest", "standardise", "base"))
@@ -499,6 +504,23 @@ def size_markdown(r: dict) -> str:
         if b.get("persons_out") is not None:
             lines += [f"Baseline output: {b['persons_out']:,} person rows."]
     return "\n".join(lines) + "\n"
+
+
+def month_after_month(full: dict | None, months: list[dict]) -> list[str]:
+    """One row per monthly run in order: does a run cost more as the months kept in the working file grow?"""
+    first = {s["step"]: s["seconds"] for s in months[0]["steps"]}
+    last = {s["step"]: s["seconds"] for s in months[-1]["steps"]}
+    grown = sorted(last, key=lambda k: first.get(k, 0) - last[k])[:6]
+    lines = ["", "## Month after month (each run loads one more month of deliveries)", "",
+             "| run | wall s | CPU s | peak RSS MB | work file MB after | "
+             + " | ".join(f"{g} s" for g in grown) + " |",
+             "|---|---:|---:|---:|---:|" + "---:|" * len(grown)]
+    for run in [r for r in (full, *months) if r]:
+        steps = {s["step"]: s["seconds"] for s in run["steps"]}
+        lines.append(f"| {run['label']} | {run['wall_seconds']} | {run['process_cpu_seconds']} | "
+                     f"{run['peak_rss_mb']:,} | {run.get('file_mb', {}).get('work.duckdb', '–'):,} | "
+                     + " | ".join(_fmt_s(steps.get(g)) for g in grown) + " |")
+    return lines
 
 
 def combined_markdown(results: list[dict]) -> str:
