@@ -496,6 +496,9 @@ def test_population_history_built_month_by_month_equals_a_rebuild(fx: StagingFix
     fx.con.execute("delete from ops.population_history_sources")
     fx.build(reference_date=months[-1])
     assert _history(fx) == monthly
+    fx.con.execute("drop table marts.population_history")
+    fx.build(reference_date=months[-1])
+    assert _history(fx) == monthly
     assert (leaver, date("2026-07-31"), date("2026-08-31")) in [r[:3] for r in monthly]
     assert (mover, date("2026-09-30"), None) in [r[:3] for r in monthly]
 

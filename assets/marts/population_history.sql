@@ -38,6 +38,7 @@ with built as (
 select newest as resume_date
 from built
 where snapshots > 0 and gone = 0
+    and exists (select 1 from marts.population_history)  -- a table dropped by hand is rebuilt
     and not exists (
         select 1
         from ph_snapshots as s

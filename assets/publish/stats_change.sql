@@ -1,6 +1,5 @@
 -- Change by county between the last two snapshots of population_history. A snapshot date is any date
 -- on which an interval starts or ends; the state on a date is the rows valid on it (as population_as_of).
--- {person} is the person column of the file (citizen_id in the full file, person_key in the analyst one).
 CREATE OR REPLACE TABLE stats_change AS
 WITH dates AS (
     SELECT valid_from AS d FROM population_history
@@ -21,11 +20,11 @@ previous_state AS (
     WHERE h.valid_from <= s.previous AND (h.valid_to IS NULL OR h.valid_to > s.previous)
 ),
 paired AS (
-    SELECT CASE WHEN p.{person} IS NULL THEN coalesce(l.residence_district_code, l.hukou_district_code)
-                WHEN l.{person} IS NULL THEN coalesce(p.residence_district_code, p.hukou_district_code)
+    SELECT CASE WHEN p.citizen_id IS NULL THEN coalesce(l.residence_district_code, l.hukou_district_code)
+                WHEN l.citizen_id IS NULL THEN coalesce(p.residence_district_code, p.hukou_district_code)
                 ELSE coalesce(l.residence_district_code, l.hukou_district_code) END AS county_code,
-           CASE WHEN p.{person} IS NULL THEN 'new'
-                WHEN l.{person} IS NULL THEN 'gone'
+           CASE WHEN p.citizen_id IS NULL THEN 'new'
+                WHEN l.citizen_id IS NULL THEN 'gone'
                 WHEN l.in_hukou IS DISTINCT FROM p.in_hukou
                   OR l.hukou_district_code IS DISTINCT FROM p.hukou_district_code
                   OR l.has_residence_registration IS DISTINCT FROM p.has_residence_registration
@@ -34,7 +33,7 @@ paired AS (
                   OR l.moved_out IS DISTINCT FROM p.moved_out THEN 'changed'
                 ELSE 'unchanged' END AS change
     FROM latest_state AS l
-    FULL OUTER JOIN previous_state AS p ON l.{person} = p.{person}
+    FULL OUTER JOIN previous_state AS p ON l.citizen_id = p.citizen_id
 )
 SELECT paired.county_code,
        county.county_name,
