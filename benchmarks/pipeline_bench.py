@@ -518,7 +518,7 @@ def month_after_month(full: dict | None, months: list[dict]) -> list[str]:
     for run in [r for r in (full, *months) if r]:
         steps = {s["step"]: s["seconds"] for s in run["steps"]}
         lines.append(f"| {run['label']} | {run['wall_seconds']} | {run['process_cpu_seconds']} | "
-                     f"{run['peak_rss_mb']:,} | {run.get('file_mb', {}).get('work.duckdb', '–'):,} | "
+                     f"{run['peak_rss_mb']:,} | {run['file_mb']['work.duckdb']:,} | "
                      + " | ".join(_fmt_s(steps.get(g)) for g in grown) + " |")
     return lines
 

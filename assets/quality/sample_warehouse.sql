@@ -113,9 +113,3 @@ from (select delivery_id, count(*) as n from ops.quarantine group by all) q wher
 create or replace table marts.deliveries as
 select feed, delivery_date, status, rows_received, rows_loaded, rows_duplicate, rows_quarantined, message
 from ops.deliveries;
--- every sample delivery is the one in force (the population_base rules compare the base with these rows)
-create schema if not exists intermediate;
-create or replace table intermediate.int_deliveries_in_force as
-select d.delivery_id, d.feed, d.delivery_date,
-  if(d.feed in ('tax', 'marriage'), 'events', 'snapshot') as kind
-from ops.deliveries as d;

@@ -201,20 +201,13 @@ def _write_statistics(con: duckdb.DuckDBPyConnection, name: str, run: dict[str, 
             run_sql(con, sql_text("publish/stats_change.sql"))
     else:
         # aggregates without personal data, the same in both files: computed once, in the full file
-        for table in _statistics_tables(con, FULL):
+        for table in [t for t in _columns_of(con, FULL, "main") if t.startswith("stats_")]:
             run_sql(con, f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {FULL}.main.{quote_ident(table)}")
     if has_history:
         run_sql(con, sql_text("publish/population_as_of.sql"))
     else:
         log.warning("no %s table: stats_change and population_as_of are not published", HISTORY_TABLE)
     run_sql(con, sql_text("publish/data_dictionary.sql"))
-
-
-def _statistics_tables(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
-    """The statistics marts (`stats_*`) of one attached file."""
-    return [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = $db AND table_name LIKE 'stats\\_%' ESCAPE '\\' "
-        "ORDER BY table_name", {"db": name}).fetchall()]
 
 
 def _literal(text: str) -> str:
