@@ -512,3 +512,42 @@ def test_population_history_built_month_by_month_equals_a_rebuild(fx: StagingFix
     fx.con.execute("update ops.deliveries set status = 'superseded' where delivery_id = 'hukou/20260930/fixture'")
     fx.build(reference_date=months[-1])
     assert not any(r[1] == date("2026-09-30") and r[0] == mover for r in _history(fx))
+
+
+def _tax_events(fx: StagingFixture) -> list[tuple]:
+    return fx.con.execute("select * from intermediate.int_tax_events_latest order by all").fetchall()
+
+
+def test_tax_events_built_month_by_month_equal_a_rebuild(fx: StagingFixture) -> None:
+    """Each month's build reads only the new tax deliveries: their corrections replace the rows with the
+    same key, the rest is kept, and the rows equal a rebuild from every delivery; a replaced delivery makes
+    it rebuild. An income period after the reference date counts once the reference date reaches it."""
+    other = make_id(seq=131)
+    months = ["2026-08-31", "2026-09-30", "2026-10-31", "2026-11-30"]
+    for i, month in enumerate(months):
+        fx.tax(MAN, f"2026-{7 + i:02d}-01", "100", date=month)
+        fx.tax(other, "2026-07-01", str(10 + i), date=month)  # corrected every month: the latest wins
+    fx.tax(MAN, "2026-12-01", "7", date=months[1], agent_credit_code="FUTURE")
+    for month in months:
+        fx.build(reference_date=month)
+        if month == months[1]:
+            assert fx.person(MAN)["income_last_12m"] == Decimal("200")  # December not counted yet
+    monthly = _tax_events(fx)
+    assert len(monthly) == 6
+    assert next(r for r in monthly if r[6] == other)[9] == Decimal("13")
+    fx.con.execute("delete from ops.tax_events_latest_sources")
+    fx.build(reference_date=months[-1])
+    assert _tax_events(fx) == monthly
+
+    # incremental: with August–October's rows gone from staging, November's build gives the same rows
+    fx.build(reference_date=months[2])
+    fx.con.execute("delete from staging.stg_tax where delivery_date < '2026-11-30'")
+    fx.build(reference_date=months[-1])
+    assert _tax_events(fx) == monthly
+    fx.build(reference_date="2026-12-31")
+    assert fx.person(MAN)["income_last_12m"] == Decimal("407")
+
+    # a rejected November delivery is seen: the table is rebuilt from what is still in force
+    fx.con.execute("update ops.deliveries set status = 'rejected' where delivery_id = 'tax/20261130/fixture'")
+    fx.build(reference_date=months[-1])
+    assert _tax_events(fx) == []
