@@ -83,3 +83,19 @@ def test_feedback_asset_metadata_has_counts_and_paths_only(tmp_path: Path) -> No
     files = metadata["files"].value
     assert all(Path(f["path"]).exists() for f in files)
     assert not FULL_ID.search(json.dumps({k: str(v.value) for k, v in metadata.items()}, ensure_ascii=False))
+
+
+def test_suggestions_come_from_the_registers_history_not_the_staged_snapshots(tmp_path: Path) -> None:
+    """Suggested corrections look up marts.population_history (every register snapshot, kept incrementally),
+    so a person who left the registers still counts, and the cost does not grow with the snapshots kept."""
+    con = connect(tmp_path / "work.duckdb")
+    build_sample_warehouse(con, 3000)
+    before = {p.feed: p.suggestions for p in write_packets(con, tmp_path / "a", dt.date(2026, 4, 17))}
+    con.execute("delete from staging.stg_hukou")
+    con.execute("delete from staging.stg_residence_permit")
+    after = {p.feed: p.suggestions for p in write_packets(con, tmp_path / "b", dt.date(2026, 4, 17))}
+    con.execute("drop table marts.population_history")
+    without_history = {p.feed: p.suggestions for p in write_packets(con, tmp_path / "c", dt.date(2026, 4, 17))}
+    con.close()
+    assert sum(before.values()) > 0 and after == before
+    assert sum(without_history.values()) == 0

@@ -1,6 +1,8 @@
 -- Suggested corrections for ID_CHECKSUM rows of one delivery: every single-character change of the 18
--- whose result has a valid check character AND is a citizen ID of the backbone (hukou or residence).
--- Set-based: 18 positions x 11 characters per row, joined to the backbone, then checksummed.
+-- whose result has a valid check character AND is a citizen ID the hukou or residence registers have held
+-- (marts.population_history: every snapshot up to the reference date, kept incrementally, so its size follows
+-- the people and not the number of months kept). Set-based: 18 positions x 11 characters per row, joined to
+-- those IDs, then checksummed.
 with q as (
   select source_file, source_row, upper(regexp_replace(offending_value, '[^0-9Xx]', '', 'g')) as v
   from ops.quarantine
@@ -12,7 +14,7 @@ candidates as (
   where length(q.v) = 18 and c <> substr(q.v, p, 1) and (c <> 'X' or p = 18)
 ),
 matched as (
-  select c.* from candidates c join (__BACKBONE__) b on b.citizen_id = c.candidate
+  select c.* from candidates c semi join marts.population_history h on h.citizen_id = c.candidate
 )
 select source_file, source_row, string_agg(candidate, ' / ' order by candidate) as suggestions
 from matched

@@ -147,7 +147,8 @@ def feedback_packets_asset() -> dg.AssetsDefinition:
         kinds={"duckdb", "excel"},
         owners=[OFFICE],
         pool=DUCKDB_POOL,
-        deps=[dg.AssetKey(["marts", "deliveries"]), dg.AssetKey(["marts", "person_flags"])],
+        deps=[dg.AssetKey(["marts", "deliveries"]), dg.AssetKey(["marts", "person_flags"]),
+              dg.AssetKey(["marts", "population_history"])],
     )
     def feedback_packets(
         context: dg.AssetExecutionContext, duckdb: WorkDuckDB, popbase: PopbaseSettings

@@ -66,13 +66,11 @@ def _prepare_lookups(con: duckdb.DuckDBPyConnection, delivery_id: str, feed: str
     con.execute("create or replace temp table _packet_reasons (code varchar, zh varchar, en varchar)")
     con.executemany("insert into _packet_reasons values (?, ?, ?)",
                     [(code, zh, en) for code, (zh, en) in {**REASONS, **FLAGS}.items()])
-    backbone = [f"select citizen_id from staging.stg_{f} where citizen_id is not null"
-                for f in ("hukou", "residence_permit") if _exists(con, "staging", f"stg_{f}")]
     con.execute("create or replace temp table _packet_suggestions "
                 "(source_file varchar, source_row bigint, suggestions varchar)")
-    if with_rows and backbone:
-        sql = sql_text("quality/id_suggestions.sql").replace("__BACKBONE__", " union ".join(backbone))
-        con.execute(f"insert into _packet_suggestions {sql}", {"delivery_id": delivery_id})
+    if with_rows and _exists(con, "marts", "population_history"):
+        con.execute(f"insert into _packet_suggestions {sql_text('quality/id_suggestions.sql')}",
+                    {"delivery_id": delivery_id})
     con.execute("create or replace temp table _packet_flags (source_file varchar, source_row bigint, "
                 "flag_code varchar, citizen_id varchar, detail varchar)")
     if with_rows and _exists(con, "marts", "person_flags"):
