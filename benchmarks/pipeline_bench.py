@@ -10,6 +10,9 @@ instance under the run dir so the event log can be read back); then add the seco
 again on the same work dir (the monthly run). With `--baseline`, the naive pandas version of the core result
 (benchmarks/pandas_baseline.py) runs on the same first-month files in its own subprocess.
 
+After each monthly run (outside its timing), the previous and the new published `population_base` are compared
+column by column (benchmarks/base_churn.py): how many persons' rows a month really changes.
+
 Per run: STEP_START/STEP_SUCCESS timestamps from `instance.all_logs(run_id)`, RSS of the run process sampled
 every 0.2 s and attributed to the step running at that instant, the load average (the machine is shared),
 rows/s and MB/s of ingest and staging per feed (rows from ops.deliveries, bytes from the delivery files).
@@ -33,6 +36,7 @@ import time
 from pathlib import Path
 
 import psutil
+from base_churn import base_churn, churn_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 if "--_code" in sys.argv:  # a run child: import the pipeline from the code snapshot under test
@@ -159,6 +163,10 @@ def one_run(run_dir: Path, label: str, new_dates: list[str], memory_limit: str, 
         landing_dir=run_dir / "landing", warehouse_dir=run_dir / "warehouse", work_dir=run_dir / "work",
         reference_date=None, pseudonym_key=BENCH_KEY, memory_limit=memory_limit, threads=threads,
     )
+    previous = run_dir / "previous_population.duckdb"  # the file this run's publish replaces
+    previous.unlink(missing_ok=True)
+    if settings.population_file.exists():
+        os.link(settings.population_file, previous)
     load_before = os.getloadavg()
     cpu0 = psutil.Process().cpu_times()
     sys_cpu0 = psutil.cpu_times()
@@ -251,6 +259,11 @@ def one_run(run_dir: Path, label: str, new_dates: list[str], memory_limit: str, 
     for p in (settings.work_db, settings.population_file, settings.analyst_file):
         sizes[p.name] = round(p.stat().st_size / MB) if p.exists() else None
     loads = [v for _, v in sampler.loads]
+    churn = None
+    if previous.exists():
+        churn = base_churn(previous, settings.population_file, memory_limit=memory_limit,
+                           temp_directory=settings.temp_dir)
+        previous.unlink()
     import pipelines
 
     return {
@@ -274,6 +287,7 @@ def one_run(run_dir: Path, label: str, new_dates: list[str], memory_limit: str, 
         "feeds": feeds,
         "steps": [{k: s[k] for k in ("step", "stage", "seconds", "peak_rss_mb")} for s in step_list],
         "table_rows": {k: v for k, v in tables.items() if k.startswith(("marts.", "staging.", "raw."))},
+        "base_churn": churn,
     }
 
 
@@ -487,6 +501,7 @@ def size_markdown(r: dict) -> str:
     later = [run for label, run in r["runs"].items() if label.startswith("month_")]
     if monthly and later:
         lines += month_after_month(full, [monthly, *later])
+    lines += churn_markdown([run for run in (monthly, *later) if run])
     b = r.get("baseline")
     if b and full:
         eq = sum(full["stages"].get(s, {}).get("seconds", 0) for s in ("ingest", "standardise", "base"))
