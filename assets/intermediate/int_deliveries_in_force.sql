@@ -19,3 +19,28 @@ with loaded as (
 select delivery_id, feed, delivery_date, kind
 from loaded
 where kind = 'events' or recency = 1;
+
+-- For the models built incrementally (population_history, int_tax_events_latest): the newest delivery date the
+-- table `built` already covers, when what it was built from still stands; no row means rebuild. `sources`
+-- lists the deliveries it was built from, `deliveries` those it should hold now (both: delivery_id,
+-- delivery_date). It stands when it was built from something, none of those deliveries is gone, the table is
+-- not empty (one emptied or dropped by hand is rebuilt), and every delivery it lacks is newer than the newest
+-- it has (a back-dated or replaced delivery means rebuild).
+create or replace macro intermediate.incremental_resume_date(sources, deliveries, built) as table
+with kept as (
+    select
+        max(delivery_date) as newest,
+        count(*) as held,
+        count(*) filter (where delivery_id not in (select delivery_id from query_table(deliveries))) as gone
+    from query_table(sources)
+)
+select newest
+from kept
+where held > 0 and gone = 0
+    and exists (select 1 from query_table(built))
+    and not exists (
+        select 1
+        from query_table(deliveries) as d
+        where d.delivery_date <= kept.newest
+            and d.delivery_id not in (select delivery_id from query_table(sources))
+    );

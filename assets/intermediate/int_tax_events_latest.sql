@@ -30,23 +30,10 @@ from intermediate.int_deliveries_in_force
 where feed = 'tax';
 -- one row (resume) when what the table holds still stands, none (rebuild from every delivery in force)
 create or replace temp table tel_resume as
-with built as (
-    select
-        max(delivery_date) as newest,
-        count(*) as deliveries,
-        count(*) filter (where delivery_id not in (select delivery_id from tel_in_force)) as gone
-    from ops.tax_events_latest_sources
-)
 select newest
-from built
-where deliveries > 0 and gone = 0
-    and exists (select 1 from intermediate.int_tax_events_latest)  -- a table emptied by hand is rebuilt
-    and not exists (
-        select 1
-        from tel_in_force as d
-        where d.delivery_date <= built.newest
-            and d.delivery_id not in (select delivery_id from ops.tax_events_latest_sources)
-    );
+from intermediate.incremental_resume_date(
+    'ops.tax_events_latest_sources', 'tel_in_force', 'intermediate.int_tax_events_latest'
+);
 -- the deliveries to read: the new ones, or on a rebuild every one in force
 create or replace temp table tel_read as
 select delivery_id

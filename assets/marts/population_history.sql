@@ -28,23 +28,10 @@ where feed in ('hukou', 'residence_permit') and status = 'loaded' and staged_at 
     and delivery_date <= $reference_date;
 -- the newest snapshot date the table already covers, if what it was built from still stands (no row: rebuild)
 create or replace temp table ph_resume as
-with built as (
-    select
-        max(delivery_date) as newest,
-        count(*) as snapshots,
-        count(*) filter (where delivery_id not in (select delivery_id from ph_snapshots)) as gone
-    from ops.population_history_sources
-)
 select newest as resume_date
-from built
-where snapshots > 0 and gone = 0
-    and exists (select 1 from marts.population_history)  -- a table dropped by hand is rebuilt
-    and not exists (
-        select 1
-        from ph_snapshots as s
-        where s.delivery_date <= built.newest
-            and s.delivery_id not in (select delivery_id from ops.population_history_sources)
-    );
+from intermediate.incremental_resume_date(
+    'ops.population_history_sources', 'ph_snapshots', 'marts.population_history'
+);
 create or replace table marts.population_history_next as
 with resume as (
     select (select resume_date from ph_resume) as resume_date
