@@ -19,7 +19,7 @@ import pytest
 
 from pipelines.feeds import PROJECT_ROOT, registry
 from pipelines.lib.duck import connect
-from pipelines.lib.ingest import complete_deliveries, ensure_ops_schema, ingest_feed, jsonl_reader
+from pipelines.lib.ingest import complete_deliveries, csv_reader, ensure_ops_schema, ingest_feed, jsonl_reader
 from tests.fixture_deliveries import TAMPER, citizen_id, sample_row, write_delivery, write_manifest
 
 FEEDS = registry().feeds
@@ -201,6 +201,45 @@ def test_invalid_utf8_bytes_quarantine_only_that_row(con, landing):
     assert [r["source_row"] for r in raw_rows(con, "tax")] == [1, 3]
     [q] = quarantine(con)
     assert q[2] == 2 and "not valid UTF-8" in q[4]
+
+
+def test_bad_bytes_in_a_continuation_line_quarantine_the_row_it_belongs_to(con, landing):
+    """Multi-line values: a bad line belongs to the row it continues; a delivered U+FFFD is not bad bytes."""
+    header = ",".join(FEEDS["education"].headers).encode()
+    school = FEEDS["education"].headers.index("学校名称")
+
+    def line(no: str, school_name: bytes = b"School") -> bytes:
+        values = [v.encode() for v in (sample_row("education", 学籍号=no)[h] for h in FEEDS["education"].headers)]
+        values[school] = school_name
+        return b",".join(values)
+
+    lines = [header,
+             line("S1"),
+             line("S2", b'"first line\nsecond \xff line"'),   # data rows 2-3: bad bytes on its 2nd line
+             line("S3", "delivered \ufffd".encode()),           # data row 4: valid UTF-8 U+FFFD, kept
+             line("S4", b"bad \xff") + b",extra",               # data row 5: bad bytes and a field too many
+             line("S5")]                                        # data row 6
+    write_lines(landing, "education", DAY, lines, 5, "q.csv")
+    [o] = ingest_feed(con, FEEDS["education"], landing)
+    assert (o.rows_received, o.rows_malformed) == (5, 2)
+    assert [(r["source_row"], r["student_no"]) for r in raw_rows(con, "education")] == [
+        (1, "S1"), (4, "S3"), (6, "S5")]
+    assert raw_rows(con, "education")[1]["school_name"] == "delivered \ufffd"
+    q = quarantine(con)
+    assert [r[2] for r in q] == [2, 5]
+    assert "not valid UTF-8" in q[0][4] and "line 4" in q[0][4]
+    assert "not valid UTF-8" in q[1][4] and "line 6" in q[1][4]
+
+
+@pytest.mark.parametrize(("multiline", "values", "keys", "expected"), [
+    (False, ["a\ufffd", "b", "c\ufffd"], [3, 11, 12, 14], [12]),  # one line per row: only a row's own line
+    (True, ["a\ufffd", "b", "c\ufffd"], [3, 11, 14], [10, 13]),   # continuation lines of rows 10 and 13
+    (True, ["a", "b", "c"], [11, 14], []),                          # no U+FFFD: lines of skipped rows
+])
+def test_rows_with_bad_bytes_of_one_batch(multiline, values, keys, expected):
+    """Rows 10, 12 and 13 of a batch; `keys` are the data lines with bad bytes."""
+    table = pa.table({"source_row": pa.array([10, 12, 13], pa.int64()), "value": values})
+    assert csv_reader._rows_with_bad_bytes(table, dict.fromkeys(keys), multiline=multiline) == expected
 
 
 @pytest.mark.parametrize("chunk_bytes", [None, 100])  # 100: every line is a chunk of its own

@@ -110,9 +110,11 @@ def read_csv_file(sink: FileSink, feed: Feed, path: Path, encoding: str) -> int:
             quoted.append(True)  # only quoted values can hold newlines
 
     invalid: list[tuple[str, int]] = []
+    skipped: set[int] = set()  # the lines of those rows: bad bytes on them are not another row's
 
     def on_invalid(row: pacsv.InvalidRow) -> str:  # called for the few rows with a wrong field count
         invalid.append((row.text, row.actual_columns - 1))
+        skipped.update(_line_numbers(row.text))
         return "skip"
 
     reader = pacsv.open_csv(
@@ -127,7 +129,8 @@ def read_csv_file(sink: FileSink, feed: Feed, path: Path, encoding: str) -> int:
         ),
     )
     for batch in prefetch(iter(reader)):
-        _write_batch(sink, batch, bad, multiline=bool(quoted))
+        _write_batch(sink, batch, {k: v for k, v in bad.items() if k not in skipped} if skipped else bad,
+                     multiline=bool(quoted))
     for text, fields in invalid:
         digits = text[:ROW_DIGITS]
         if not (digits.isdigit() and text[ROW_DIGITS:PREFIX_LEN] == ","):
@@ -144,6 +147,13 @@ def read_csv_file(sink: FileSink, feed: Feed, path: Path, encoding: str) -> int:
     return sink.rows_loaded + sink.rows_malformed
 
 
+def _line_numbers(prefixed_text: str) -> list[int]:
+    """The data-line numbers in a prefixed row's text: its own, and those inside multi-line values."""
+    own = prefixed_text[:ROW_DIGITS]
+    inner = [int(m.group()[1:PREFIX_LEN]) for m in _INNER_PREFIX.finditer(prefixed_text)]
+    return [int(own), *inner] if own.isdigit() else inner
+
+
 def _chain(first: TextChunk, rest: Iterator[TextChunk]) -> Iterator[TextChunk]:
     yield first
     yield from rest
@@ -158,24 +168,45 @@ def _bad_for(bad: dict[int, BadBytes], row: int) -> BadBytes | None:
     return bad[keys[i]] if i < len(keys) else None
 
 
+def _may_hold_newline(column: pa.Array) -> bool:
+    """Whether a string column's data buffer holds a newline byte (a byte scan, no per-value search)."""
+    data = column.buffers()[2]
+    return data is not None and bool(np.any(np.frombuffer(data, dtype=np.uint8) == 10))
+
+
+def _rows_with_bad_bytes(table: pa.Table, bad: dict[int, BadBytes], *, multiline: bool) -> list[int]:
+    """The rows of one batch that hold a line with undecodable bytes (few: looked at one by one).
+
+    A bad line is the first line of a row with its number, or (multi-line values only) a continuation
+    line of the row before it, which then holds the U+FFFD it was decoded to. Only batches near a bad line
+    are searched for U+FFFD, and only in the candidate rows.
+    """
+    numbers = table.column(0).to_numpy()
+    keys = np.fromiter(sorted(bad), dtype=np.int64, count=len(bad))
+    keys = keys[keys >= numbers[0]] if multiline else keys[(keys >= numbers[0]) & (keys <= numbers[-1])]
+    owner = np.searchsorted(numbers, keys, side="right") - 1
+    exact = numbers[owner] == keys
+    rows = set(numbers[owner[exact]].tolist())
+    for index in sorted(set(owner[~exact].tolist())) if multiline else []:
+        values = table.slice(index, 1).columns[1:]
+        if any(pc.any(pc.match_substring(col, "\ufffd")).as_py() for col in values):
+            rows.add(int(numbers[index]))
+    return sorted(rows)
+
+
 def _write_batch(sink: FileSink, batch: pa.RecordBatch, bad: dict[int, BadBytes], *, multiline: bool) -> None:
     rows = batch.column(0)
     columns = list(batch.columns[1:])
     for i, col in enumerate(columns if multiline else []):  # undo prefixes inside multi-line values
-        if pc.any(pc.match_substring(col, "\n")).as_py():
+        if _may_hold_newline(col):
             columns[i] = pc.replace_substring_regex(col, _INNER_PREFIX.pattern, "\n")
     table = pa.Table.from_arrays([rows, *columns], names=batch.schema.names)
-    if bad:
-        mask = pc.is_in(rows, value_set=pa.array(list(bad), pa.int64()))
-        for col in columns:
-            mask = pc.or_(mask, pc.match_substring(col, "\ufffd"))
-        if pc.any(mask).as_py():
-            quarantined: list[int] = []
-            for row in table.filter(mask).column(0).to_pylist():  # few rows: undecodable bytes
-                enc = _bad_for(bad, row)
-                if enc is not None:  # else a U+FFFD that was delivered as such: keep the row
-                    sink.malformed(row, enc.detail(sink.feed.encoding), enc.text)
-                    quarantined.append(row)
-            if quarantined:
-                table = table.filter(pc.invert(pc.is_in(rows, value_set=pa.array(quarantined, pa.int64()))))
+    quarantined: list[int] = []
+    for row in _rows_with_bad_bytes(table, bad, multiline=multiline) if bad and table.num_rows else []:
+        enc = _bad_for(bad, row)
+        if enc is not None:
+            sink.malformed(row, enc.detail(sink.feed.encoding), enc.text)
+            quarantined.append(row)
+    if quarantined:
+        table = table.filter(pc.invert(pc.is_in(rows, value_set=pa.array(quarantined, pa.int64()))))
     sink.write_batch(table)

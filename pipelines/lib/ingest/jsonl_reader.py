@@ -13,7 +13,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipelines.feeds import Feed
 from pipelines.lib.duck import sql_text
@@ -29,22 +28,32 @@ LINES_VIEW = "_popbase_lines"
 # work on it: one 1 GB file at 10M persons took 21.0 s in 32 MB chunks (~130,000 lines), 13.7 s in 128 MB.
 CHUNK_BYTES = 128 << 20
 PREFETCH_CHUNKS = 2  # read and split ahead while DuckDB parses (bounds memory to a few chunks)
+# the malformed lines of a chunk, without their line ends, and whether each is valid JSON
+MALFORMED_SQL = ("SELECT source_row, rtrim(line, chr(13) || chr(10)), json_valid(line) FROM _popbase_jsonl "
+                 "WHERE NOT is_object OR list_contains($bad, source_row) ORDER BY source_row")
 
 
 def split_lines(chunk: TextChunk) -> pa.Table:
-    """The chunk's non-blank lines (without line ends) and their 1-based line numbers, zero-copy."""
+    """The chunk's non-blank lines and their 1-based line numbers, zero-copy.
+
+    A line keeps its line end (JSON allows trailing whitespace; `MALFORMED_SQL` strips it from the text it
+    quarantines). Blank lines are not rows: those of a line end only are found by their length, and the few
+    lines that do not start with `{` are decoded and stripped one by one to find whitespace-only ones.
+    """
     data = chunk.data
     arr = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(arr == 10) + 1
     if ends.size == 0 or ends[-1] != arr.size:
         ends = np.append(ends, arr.size)
-    offsets = np.concatenate(([0], ends)).astype(np.int64)
-    lines = pa.LargeStringArray.from_buffers(
-        ends.size, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
-    lines = pc.utf8_rtrim(lines, characters="\r\n")
+    offsets = np.concatenate(([0], ends)).astype(np.int32)
+    starts = offsets[:-1]
+    keep = arr[starts] != 10
+    for i in np.flatnonzero(keep & (arr[starts] != ord("{"))).tolist():
+        keep[i] = bool(bytes(data[starts[i]:ends[i]]).decode("utf-8", "replace").strip())
+    lines = pa.StringArray.from_buffers(ends.size, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
     numbers = pa.array(np.arange(chunk.first_line, chunk.first_line + ends.size, dtype=np.int64))
-    keep = pc.not_equal(pc.utf8_trim_whitespace(lines), "")
-    return pa.table({"source_row": numbers, "line": lines.cast(pa.string())}).filter(keep)
+    table = pa.table({"source_row": numbers, "line": lines})
+    return table if keep.all() else table.filter(pa.array(keep))
 
 
 def json_shape(feed: Feed) -> str:
@@ -87,9 +96,7 @@ def read_jsonl_file(con: duckdb.DuckDBPyConnection, sink: FileSink, feed: Feed, 
                                                         "source_file": sink.source_file,
                                                         "bad_rows": sorted(bad)}).fetchone()
         sink.rows_loaded += int(inserted[0]) if inserted else 0
-        malformed = con.execute("SELECT source_row, line, json_valid(line) FROM _popbase_jsonl "
-                                "WHERE NOT is_object OR list_contains($bad, source_row) ORDER BY source_row",
-                                {"bad": sorted(bad)}).fetchall()
+        malformed = con.execute(MALFORMED_SQL, {"bad": sorted(bad)}).fetchall()
         for row, line, valid in malformed:  # the few malformed lines
             if row in bad:
                 sink.malformed(row, bad[row].detail(feed.encoding), bad[row].text)
