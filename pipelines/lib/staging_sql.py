@@ -224,24 +224,29 @@ def _value_names(p: Plan) -> list[str]:
 
 def _keyed_select(p: Plan) -> str:
     """One row per natural key held by more than one row of `_stage_work` that passed every column check:
-    the row to keep (_keep), whether the rows differ in another column (_conflict) and which (_diff_*)."""
+    the row to keep (_keep), whether the rows differ in another column (_conflict) and which (_diff_*).
+
+    The keys held more than once are found by grouping one hash of the key columns (a wide text key
+    grouped over millions of rows cost more than the rest of the check); the few rows whose hash repeats
+    are then grouped by the key itself, so a hash collision only adds candidates."""
     keys = p.key_idx
     others = [i for i, _ in p.cols if i not in keys]
-    kcols = ", ".join(f"v{i}" for i in keys)
+    key_hash = "hash(" + ", ".join(f"v{i}" for i in keys) + ")"
     fk = ", ".join(f"f.v{i}" for i in keys)
-    on = " AND ".join(f"f.v{i} IS NOT DISTINCT FROM m.v{i}" for i in keys)
     diffs = ",\n        ".join(
         f"count(DISTINCT f.v{i}) + max(CASE WHEN f.v{i} IS NULL THEN 1 ELSE 0 END) > 1 AS d{i}" for i in others
     )
     any_diff = " OR ".join(f"d{i}" for i in others) or "false"
     first = " ".join(f"WHEN d{i} THEN {i}" for i in others)
     names = ", ".join(f"CASE WHEN d{i} THEN $lab_{i} END" for i in others)
+    kcols = ", ".join(f"v{i}" for i in keys)
     return (
-        f"WITH multi AS (\n    SELECT {kcols} FROM _stage_work WHERE _outcome IS NULL\n"
-        "    GROUP BY ALL HAVING count(*) > 1\n),\n"
+        f"WITH multi AS (\n    SELECT {key_hash} AS _key_hash FROM _stage_work WHERE _outcome IS NULL\n"
+        "    GROUP BY _key_hash HAVING count(*) > 1\n),\n"
         f"kinfo AS (\n    SELECT {fk}, min(f._rid) AS _keep,\n        {diffs}\n"
-        f"    FROM _stage_work AS f SEMI JOIN multi AS m ON {on}\n"
-        f"    WHERE f._outcome IS NULL GROUP BY {fk}\n)\n"
+        f"    FROM _stage_work AS f\n"
+        f"    WHERE f._outcome IS NULL AND hash({fk}) IN (SELECT _key_hash FROM multi)\n"
+        f"    GROUP BY {fk} HAVING count(*) > 1\n)\n"
         f"SELECT {kcols}, _keep, ({any_diff}) AS _conflict,\n"
         f"    CASE {first or 'WHEN false THEN 0'} END AS _diff_idx,\n"
         f"    concat_ws(', ', {names or 'NULL'}) AS _diff_cols\n"
