@@ -260,6 +260,16 @@ def test_broken_json_line_is_quarantined_and_the_rest_loads(con, landing, monkey
                                                         (7, "ROW_MALFORMED")]
 
 
+@pytest.mark.parametrize("max_bytes", [None, 0])  # 0: every chunk takes the 64-bit-offset path
+def test_json_lines_are_split_into_non_blank_lines_with_numbers(monkeypatch, max_bytes):
+    if max_bytes is not None:
+        monkeypatch.setattr(jsonl_reader, "STRING_ARRAY_MAX_BYTES", max_bytes)
+    data = b'{"a": 1}\r\n\n  \t\r\n\xe3\x80\x80\n [1]\n{"b": "\xe4\xb8\xad"}'
+    table = jsonl_reader.split_lines(jsonl_reader.TextChunk(data, first_line=5))
+    assert table.column("source_row").to_pylist() == [5, 9, 10]
+    assert [line.rstrip("\r\n") for line in table.column("line").to_pylist()] == ['{"a": 1}', " [1]", '{"b": "中"}']
+
+
 @pytest.mark.parametrize("chunk_bytes", [None, 100])
 def test_an_unknown_json_key_in_the_last_line_rejects_the_delivery(con, landing, monkeypatch, chunk_bytes):
     if chunk_bytes:

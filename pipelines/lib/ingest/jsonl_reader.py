@@ -27,6 +27,7 @@ LINES_VIEW = "_popbase_lines"
 # DuckDB splits a scan into row groups of 122,880 rows, so a chunk must hold several for both cores to
 # work on it: one 1 GB file at 10M persons took 21.0 s in 32 MB chunks (~130,000 lines), 13.7 s in 128 MB.
 CHUNK_BYTES = 128 << 20
+STRING_ARRAY_MAX_BYTES = np.iinfo(np.int32).max  # larger chunks (one line past CHUNK_BYTES) need 64-bit offsets
 PREFETCH_CHUNKS = 2  # read and split ahead while DuckDB parses (bounds memory to a few chunks)
 # the malformed lines of a chunk, without their line ends, and whether each is valid JSON
 MALFORMED_SQL = ("SELECT source_row, rtrim(line, chr(13) || chr(10)), json_valid(line) FROM _popbase_jsonl "
@@ -45,12 +46,15 @@ def split_lines(chunk: TextChunk) -> pa.Table:
     ends = np.flatnonzero(arr == 10) + 1
     if ends.size == 0 or ends[-1] != arr.size:
         ends = np.append(ends, arr.size)
-    offsets = np.concatenate(([0], ends)).astype(np.int32)
+    wide = arr.size > STRING_ARRAY_MAX_BYTES
+    offsets = np.concatenate(([0], ends)).astype(np.int64 if wide else np.int32)
     starts = offsets[:-1]
     keep = arr[starts] != 10
     for i in np.flatnonzero(keep & (arr[starts] != ord("{"))).tolist():
         keep[i] = bool(bytes(data[starts[i]:ends[i]]).decode("utf-8", "replace").strip())
-    lines = pa.StringArray.from_buffers(ends.size, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
+    # 32-bit offsets unless the chunk needs more: DuckDB scans a string array faster than a large one
+    array_type = pa.LargeStringArray if wide else pa.StringArray
+    lines = array_type.from_buffers(ends.size, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
     numbers = pa.array(np.arange(chunk.first_line, chunk.first_line + ends.size, dtype=np.int64))
     table = pa.table({"source_row": numbers, "line": lines})
     return table if keep.all() else table.filter(pa.array(keep))
