@@ -231,7 +231,7 @@ def _keyed_select(p: Plan) -> str:
     are then grouped by the key itself, so a hash collision only adds candidates."""
     keys = p.key_idx
     others = [i for i, _ in p.cols if i not in keys]
-    key_hash = "hash(" + ", ".join(f"v{i}" for i in keys) + ")"
+    kcols = ", ".join(f"v{i}" for i in keys)
     fk = ", ".join(f"f.v{i}" for i in keys)
     diffs = ",\n        ".join(
         f"count(DISTINCT f.v{i}) + max(CASE WHEN f.v{i} IS NULL THEN 1 ELSE 0 END) > 1 AS d{i}" for i in others
@@ -239,9 +239,8 @@ def _keyed_select(p: Plan) -> str:
     any_diff = " OR ".join(f"d{i}" for i in others) or "false"
     first = " ".join(f"WHEN d{i} THEN {i}" for i in others)
     names = ", ".join(f"CASE WHEN d{i} THEN $lab_{i} END" for i in others)
-    kcols = ", ".join(f"v{i}" for i in keys)
     return (
-        f"WITH multi AS (\n    SELECT {key_hash} AS _key_hash FROM _stage_work WHERE _outcome IS NULL\n"
+        f"WITH multi AS (\n    SELECT hash({kcols}) AS _key_hash FROM _stage_work WHERE _outcome IS NULL\n"
         "    GROUP BY _key_hash HAVING count(*) > 1\n),\n"
         f"kinfo AS (\n    SELECT {fk}, min(f._rid) AS _keep,\n        {diffs}\n"
         f"    FROM _stage_work AS f\n"

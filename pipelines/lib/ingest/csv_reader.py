@@ -14,7 +14,7 @@ import bisect
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from pathlib import Path
 
 import numpy as np
@@ -129,8 +129,7 @@ def read_csv_file(sink: FileSink, feed: Feed, path: Path, encoding: str) -> int:
         ),
     )
     for batch in prefetch(iter(reader)):
-        _write_batch(sink, batch, {k: v for k, v in bad.items() if k not in skipped} if skipped else bad,
-                     multiline=bool(quoted))
+        _write_batch(sink, batch, bad, skipped, multiline=bool(quoted))
     for text, fields in invalid:
         digits = text[:ROW_DIGITS]
         if not (digits.isdigit() and text[ROW_DIGITS:PREFIX_LEN] == ","):
@@ -174,15 +173,17 @@ def _may_hold_newline(column: pa.Array) -> bool:
     return data is not None and bool(np.any(np.frombuffer(data, dtype=np.uint8) == 10))
 
 
-def _rows_with_bad_bytes(table: pa.Table, bad: dict[int, BadBytes], *, multiline: bool) -> list[int]:
+def _rows_with_bad_bytes(table: pa.Table, bad: dict[int, BadBytes], *, multiline: bool,
+                         skipped: Set[int] = frozenset()) -> list[int]:
     """The rows of one batch that hold a line with undecodable bytes (few: looked at one by one).
 
     A bad line is the first line of a row with its number, or (multi-line values only) a continuation
-    line of the row before it, which then holds the U+FFFD it was decoded to. Only batches near a bad line
-    are searched for U+FFFD, and only in the candidate rows.
+    line of the row before it, which then holds the U+FFFD it was decoded to. Lines of `skipped` rows (a
+    wrong field count, quarantined on their own) belong to no row here. Only batches near a bad line are
+    searched for U+FFFD, and only in the candidate rows.
     """
     numbers = table.column(0).to_numpy()
-    keys = np.fromiter(sorted(bad), dtype=np.int64, count=len(bad))
+    keys = np.fromiter((k for k in sorted(bad) if k not in skipped), dtype=np.int64)
     keys = keys[keys >= numbers[0]] if multiline else keys[(keys >= numbers[0]) & (keys <= numbers[-1])]
     owner = np.searchsorted(numbers, keys, side="right") - 1
     exact = numbers[owner] == keys
@@ -194,7 +195,8 @@ def _rows_with_bad_bytes(table: pa.Table, bad: dict[int, BadBytes], *, multiline
     return sorted(rows)
 
 
-def _write_batch(sink: FileSink, batch: pa.RecordBatch, bad: dict[int, BadBytes], *, multiline: bool) -> None:
+def _write_batch(sink: FileSink, batch: pa.RecordBatch, bad: dict[int, BadBytes], skipped: Set[int], *,
+                 multiline: bool) -> None:
     rows = batch.column(0)
     columns = list(batch.columns[1:])
     for i, col in enumerate(columns if multiline else []):  # undo prefixes inside multi-line values
@@ -202,7 +204,7 @@ def _write_batch(sink: FileSink, batch: pa.RecordBatch, bad: dict[int, BadBytes]
             columns[i] = pc.replace_substring_regex(col, _INNER_PREFIX.pattern, "\n")
     table = pa.Table.from_arrays([rows, *columns], names=batch.schema.names)
     quarantined: list[int] = []
-    for row in _rows_with_bad_bytes(table, bad, multiline=multiline) if bad and table.num_rows else []:
+    for row in _rows_with_bad_bytes(table, bad, multiline=multiline, skipped=skipped) if bad and table.num_rows else []:
         enc = _bad_for(bad, row)
         if enc is not None:
             sink.malformed(row, enc.detail(sink.feed.encoding), enc.text)
