@@ -358,26 +358,55 @@ def child_run(run_dir: Path, label: str, dates: list[str], memory_limit: str, th
     return json.loads(out.read_text())
 
 
-def baseline_run(gen: Path, date: str, out_dir: Path) -> dict:
-    """benchmarks/pandas_baseline.py in a subprocess; peak RSS sampled from here (it and its children)."""
+def baseline_run(gen: Path, date: str, out_dir: Path, cap_gb: float) -> dict:
+    """benchmarks/pandas_baseline.py in a subprocess; peak RSS sampled from here (it and its children).
+
+    The baseline holds every feed of a month in memory at once. Past `cap_gb` of RSS it is stopped (the
+    machine is shared and has no swap: letting it grow would get some process killed by the kernel), and the
+    result says so, with the phases it finished and how long it ran."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "baseline.json").unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).with_name("pandas_baseline.py")), "--landing", str(gen),
            "--date", date, "--out", str(out_dir / "baseline_persons.parquet"), "--json", str(out_dir / "baseline.json")]
-    print(f"[{dt.datetime.now():%H:%M:%S}] pandas baseline: {' '.join(cmd[1:])}", flush=True)
+    print(f"[{dt.datetime.now():%H:%M:%S}] pandas baseline (stopped past {cap_gb:g} GB): {' '.join(cmd[1:])}",
+          flush=True)
     load_before = os.getloadavg()
     t0 = time.time()
-    proc = subprocess.Popen(cmd, cwd=ROOT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    phases: dict[str, float] = {}
+    stopped = False
     with Sampler(pid=proc.pid) as sampler:
+        reader = threading.Thread(target=_echo_phases, args=(proc, phases), daemon=True)
+        reader.start()
+        while proc.poll() is None:
+            if sampler.samples and sampler.samples[-1][1] > cap_gb * 2**30:
+                proc.kill()
+                stopped = True
+            time.sleep(0.2)
         rc = proc.wait()
+        reader.join()
     wall = time.time() - t0
     res = json.loads((out_dir / "baseline.json").read_text()) if (out_dir / "baseline.json").exists() else {}
     loads = [v for _, v in sampler.loads]
+    res.setdefault("phases", phases)
     res.update({
         "exit_code": rc, "wall_seconds": round(wall, 1), "peak_rss_mb": round(max(r for _, r in sampler.samples) / MB),
+        "memory_cap_gb": cap_gb, "stopped_at_cap": stopped,
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_1m_max": round(max(loads), 2) if loads else None,
     })
     return res
+
+
+def _echo_phases(proc: subprocess.Popen, phases: dict[str, float]) -> None:
+    """Echo the baseline's output and keep its finished phases ("read: 35.0 s" lines) as they come."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        name, sep, rest = line.partition(": ")
+        if sep and rest.endswith(" s\n") and name.isidentifier():
+            with contextlib.suppress(ValueError):
+                phases[name] = float(rest[:-3])
 
 
 def machine(memory_limit: str, threads: int) -> dict:
@@ -400,7 +429,9 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
     run_dir = args.workdir / f"run_p{persons}"
     result: dict = {"persons": persons, "months": args.months, "seed": args.seed, "generation": gen_info,
                     "machine": machine(args.memory_limit, args.threads), "code": args.code_info, "runs": {}}
-    if "full" not in args.runs:  # monthly only: continue a kept full run (same run dir, its full.json)
+    if not args.runs:  # the baseline alone: the pipeline's runs stay as recorded, with their machine and code
+        result = json.loads((RESULTS / f"pipeline_{persons}.json").read_text())
+    elif "full" not in args.runs:  # monthly only: continue a kept full run (same run dir, its full.json)
         previous = RESULTS / f"pipeline_{persons}.json"
         if previous.exists():
             old = json.loads(previous.read_text())
@@ -425,8 +456,10 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
     if result.get("baseline") is None:
         result.pop("baseline", None)
     if args.baseline:
-        result["baseline"] = baseline_run(gen, dates[0], run_dir / "baseline")
-    result["disk"] = {
+        if not args.runs:
+            result["baseline_machine"] = machine(args.memory_limit, args.threads)
+        result["baseline"] = baseline_run(gen, dates[0], run_dir / "baseline", args.baseline_cap_gb)
+    result["disk"] = result.get("disk") if not args.runs else {
         "delivery_set_mb": round(sum(p.stat().st_size for p in gen.rglob("*") if p.is_file()) / MB),
         "work_db_mb": round((run_dir / "work" / "work.duckdb").stat().st_size / MB),
     }
@@ -504,21 +537,39 @@ def size_markdown(r: dict) -> str:
     lines += churn_markdown([run for run in (monthly, *later) if run])
     b = r.get("baseline")
     if b and full:
-        eq = sum(full["stages"].get(s, {}).get("seconds", 0) for s in ("ingest", "standardise", "base"))
-        eq_rss = max(full["stages"].get(s, {}).get("peak_rss_mb", 0) for s in ("ingest", "standardise", "base"))
-        lines += ["", "## pandas baseline (first month only, same files)", "",
-                  "| | wall s | peak RSS MB |", "|---|---:|---:|",
-                  f"| pandas baseline (exit {b['exit_code']}) | {b['wall_seconds']} | {b['peak_rss_mb']:,} |",
-                  f"| DuckDB pipeline: ingest + standardise + base | {eq:.1f} | {eq_rss:,} |",
-                  f"| DuckDB pipeline: full run | {full['wall_seconds']} | {full['peak_rss_mb']:,} |", "",
-                  f"Speed-up vs baseline: {b['wall_seconds'] / max(eq, 1e-3):.1f}x (equivalent stages), "
-                  f"{b['wall_seconds'] / full['wall_seconds']:.1f}x (whole full run). "
-                  f"Memory: baseline / pipeline peak = {b['peak_rss_mb'] / max(full['peak_rss_mb'], 1):.1f}x."]
-        if b.get("phases"):
-            lines += ["", "Baseline phases (s): " + ", ".join(f"{k} {v}" for k, v in b["phases"].items())]
-        if b.get("persons_out") is not None:
-            lines += [f"Baseline output: {b['persons_out']:,} person rows."]
+        lines += baseline_markdown(b, full, r.get("baseline_machine"))
     return "\n".join(lines) + "\n"
+
+
+def baseline_markdown(b: dict, full: dict, baseline_machine: dict | None) -> list[str]:
+    """The pandas baseline next to the pipeline's equivalent stages and whole run (or where it was stopped)."""
+    eq = sum(full["stages"].get(s, {}).get("seconds", 0) for s in ("ingest", "standardise", "base"))
+    eq_rss = max(full["stages"].get(s, {}).get("peak_rss_mb", 0) for s in ("ingest", "standardise", "base"))
+    stopped = b.get("stopped_at_cap")
+    label = (f"pandas baseline (stopped past {b['memory_cap_gb']:g} GB)" if stopped
+             else f"pandas baseline (exit {b['exit_code']})")
+    lines = ["", "## pandas baseline (first month only, same files)", ""]
+    if baseline_machine:
+        lines += [f"Run on its own, {baseline_machine['date']} (load average at start "
+                  f"{baseline_machine['loadavg_at_start']}), next to the pipeline runs above.", ""]
+    lines += ["| | wall s | peak RSS MB |", "|---|---:|---:|",
+              f"| {label} | {b['wall_seconds']} | {b['peak_rss_mb']:,} |",
+              f"| DuckDB pipeline: ingest + standardise + base | {eq:.1f} | {eq_rss:,} |",
+              f"| DuckDB pipeline: full run | {full['wall_seconds']} | {full['peak_rss_mb']:,} |", ""]
+    if stopped:
+        done = ", ".join(f"{k} {v}" for k, v in b.get("phases", {}).items()) or "none"
+        lines += [f"The baseline did not finish: it passed the {b['memory_cap_gb']:g} GB cap after "
+                  f"{b['wall_seconds']} s (phases finished, s: {done}). It needs more memory than this machine "
+                  f"can give it; the pipeline did the whole run in {full['peak_rss_mb']:,} MB."]
+        return lines
+    lines += [f"Speed-up vs baseline: {b['wall_seconds'] / max(eq, 1e-3):.1f}x (equivalent stages), "
+              f"{b['wall_seconds'] / full['wall_seconds']:.1f}x (whole full run). "
+              f"Memory: baseline / pipeline peak = {b['peak_rss_mb'] / max(full['peak_rss_mb'], 1):.1f}x."]
+    if b.get("phases"):
+        lines += ["", "Baseline phases (s): " + ", ".join(f"{k} {v}" for k, v in b["phases"].items())]
+    if b.get("persons_out") is not None:
+        lines += [f"Baseline output: {b['persons_out']:,} person rows."]
+    return lines
 
 
 def month_after_month(full: dict | None, months: list[dict]) -> list[str]:
@@ -584,6 +635,13 @@ def combined_markdown(results: list[dict]) -> str:
         b = r.get("baseline")
         if b:
             full = r["runs"]["full"]
+            if b.get("stopped_at_cap"):
+                lines.append(
+                    f"| ≥ 3x faster than pandas, less memory ({r['persons']:,}) | the baseline cannot run here: "
+                    f"stopped past {b['memory_cap_gb']:g} GB after {b['wall_seconds']} s; the pipeline's whole run "
+                    f"{full['wall_seconds']} s in {full['peak_rss_mb']:,} MB | no ratio (memory: yes) |"
+                )
+                continue
             eq = sum(full["stages"].get(s, {}).get("seconds", 0) for s in ("ingest", "standardise", "base"))
             x = b["wall_seconds"] / max(eq, 1e-3)
             less = full["peak_rss_mb"] < b["peak_rss_mb"]
@@ -621,10 +679,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench")
     ap.add_argument("--baseline", action="store_true", help="also run benchmarks/pandas_baseline.py")
+    ap.add_argument("--baseline-cap-gb", type=float,
+                    default=round(0.7 * psutil.virtual_memory().total / 2**30, 1),
+                    help="stop the pandas baseline past this RSS (default 70%% of RAM)")
     ap.add_argument("--memory-limit", default=os.environ.get("POPBASE_MEMORY_LIMIT") or "4GB")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("POPBASE_THREADS") or 0))
     ap.add_argument("--runs", default="full,monthly",
-                    help="full,monthly (default) | full | monthly (continues the kept run dir of a full run)")
+                    help="full,monthly (default) | full | monthly (continues the kept run dir of a full run) | none "
+                         "(with --baseline: the baseline alone, next to the runs already recorded)")
     ap.add_argument("--keep-runs", action="store_true", help="keep the DuckDB spill directories")
     ap.add_argument("--markdown-only", action="store_true", help="re-render the markdown from the JSON files")
     ap.add_argument("--_one-run", type=Path, help=argparse.SUPPRESS)
@@ -646,7 +708,9 @@ def main() -> None:
     if not args.persons:
         ap.error("--persons is required")
     args.workdir = args.workdir.resolve()
-    args.runs = {r.strip() for r in args.runs.split(",")}
+    args.runs = {r.strip() for r in args.runs.split(",")} - {"none"}
+    if not args.runs and not args.baseline:
+        ap.error("--runs none needs --baseline")
     args.code_dir, args.code_info = code_snapshot(args.code, args.workdir)
     for persons in args.persons:
         result = bench_size(persons, args)
