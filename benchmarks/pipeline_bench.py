@@ -46,7 +46,7 @@ else:
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BENCH_KEY = "popbase-benchmark-pseudonym-key-not-a-secret-0123456789"
-STAGES = ["ingest", "standardise", "base", "flags", "checks", "publish", "report"]
+STAGES = ["ingest", "standardise", "base", "flags", "checks", "publish", "report", "retention"]
 FEEDS = ["hukou", "residence_permit", "education", "social_insurance", "tax", "marriage", "property"]
 MB = 2**20
 
@@ -124,6 +124,8 @@ def stage_of(step_key: str) -> tuple[str, str | None]:
         return "publish", None
     if step_key == "published__population_report":
         return "report", None
+    if step_key == "published__snapshot_retention":
+        return "retention", None
     return "other", None
 
 
@@ -145,7 +147,9 @@ def delivery_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file() and p.name != "_MANIFEST.json")
 
 
-def one_run(run_dir: Path, label: str, new_dates: list[str], memory_limit: str, threads: int) -> dict:
+def one_run(
+    run_dir: Path, label: str, new_dates: list[str], memory_limit: str, threads: int, keep_snapshots: int
+) -> dict:
     """One `run_all` in this process (called in a fresh subprocess); returns the measurements."""
     os.environ["DAGSTER_HOME"] = str(run_dir / "dagster_home")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -162,6 +166,7 @@ def one_run(run_dir: Path, label: str, new_dates: list[str], memory_limit: str, 
     settings = Settings(
         landing_dir=run_dir / "landing", warehouse_dir=run_dir / "warehouse", work_dir=run_dir / "work",
         reference_date=None, pseudonym_key=BENCH_KEY, memory_limit=memory_limit, threads=threads,
+        keep_snapshots=keep_snapshots,
     )
     previous = run_dir / "previous_population.duckdb"  # the file this run's publish replaces
     previous.unlink(missing_ok=True)
@@ -347,10 +352,12 @@ def code_snapshot(mode: str, workdir: Path) -> tuple[Path, dict]:
     return target, info
 
 
-def child_run(run_dir: Path, label: str, dates: list[str], memory_limit: str, threads: int, code: Path) -> dict:
+def child_run(run_dir: Path, label: str, dates: list[str], args: argparse.Namespace) -> dict:
     out = run_dir / f"{label}.json"
+    code = args.code_dir
     cmd = [sys.executable, __file__, "--_one-run", str(run_dir), "--_label", label, "--_dates", ",".join(dates),
-           "--memory-limit", memory_limit, "--threads", str(threads), "--_code", str(code)]
+           "--memory-limit", args.memory_limit, "--threads", str(args.threads),
+           "--keep-snapshots", str(args.keep_snapshots), "--_code", str(code)]
     print(f"[{dt.datetime.now():%H:%M:%S}] {label} run: {' '.join(cmd[2:])}", flush=True)
     proc = subprocess.run(cmd, cwd=code, check=False)
     if proc.returncode != 0:
@@ -443,13 +450,12 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
             shutil.rmtree(run_dir)
         (run_dir / "landing").mkdir(parents=True)
         link_month(gen, run_dir / "landing", dates[0])
-        result["runs"]["full"] = child_run(run_dir, "full", [dates[0]], args.memory_limit, args.threads, args.code_dir)
+        result["runs"]["full"] = child_run(run_dir, "full", [dates[0]], args)
     if "monthly" in args.runs:  # month 2 is "monthly"; further months show whether the cost grows with history
         for number, date in enumerate(dates[1:], start=2):
             label = "monthly" if number == 2 else f"month_{number}"
             link_month(gen, run_dir / "landing", date)
-            result["runs"][label] = child_run(run_dir, label, [date], args.memory_limit, args.threads,
-                                              args.code_dir)
+            result["runs"][label] = child_run(run_dir, label, [date], args)
     previous = RESULTS / f"pipeline_{persons}.json"
     if not args.baseline and result.get("baseline") is None and previous.exists():
         result["baseline"] = json.loads(previous.read_text()).get("baseline")  # the input files are the same
@@ -598,9 +604,9 @@ def combined_markdown(results: list[dict]) -> str:
         f"dagster {m['dagster']}, pandas {m['pandas']}, DuckDB memory_limit {m['memory_limit']}, "
         f"threads {m['threads']}. The machine is shared: the load-average and other-process CPU columns show "
         "how contaminated each number is. Per-size details: pipeline_<N>.md / .json.", "",
-        "| persons | run | wall s | CPU s | peak RSS MB | ingest s | standardise s | base s | flags s | checks s | "
-        "publish s | report s | orchestration s | load 1m mean | other-process CPU s |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| persons | run | wall s | CPU s | peak RSS MB | " + " | ".join(f"{s} s" for s in STAGES)
+        + " | orchestration s | load 1m mean | other-process CPU s |",
+        "|---:|---|---:|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|---:|",
     ]
     for r in results:
         for label, run in r["runs"].items():
@@ -684,6 +690,8 @@ def main() -> None:
                     help="stop the pandas baseline past this RSS (default 70%% of RAM)")
     ap.add_argument("--memory-limit", default=os.environ.get("POPBASE_MEMORY_LIMIT") or "4GB")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("POPBASE_THREADS") or 0))
+    ap.add_argument("--keep-snapshots", type=int, default=int(os.environ.get("POPBASE_KEEP_SNAPSHOTS") or 2),
+                    help="snapshot deliveries per feed whose rows the working file keeps (default 2, as the pipeline)")
     ap.add_argument("--runs", default="full,monthly",
                     help="full,monthly (default) | full | monthly (continues the kept run dir of a full run) | none "
                          "(with --baseline: the baseline alone, next to the runs already recorded)")
@@ -697,7 +705,8 @@ def main() -> None:
                     help="run the committed HEAD (a git-archive snapshot, default) or the working tree as it is")
     args = ap.parse_args()
     if args._one_run:
-        res = one_run(args._one_run, args._label, args._dates.split(","), args.memory_limit, args.threads)
+        res = one_run(args._one_run, args._label, args._dates.split(","), args.memory_limit, args.threads,
+                      args.keep_snapshots)
         (args._one_run / f"{args._label}.json").write_text(json.dumps(res, indent=1))
         return
     if args.markdown_only:

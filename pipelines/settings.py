@@ -28,6 +28,7 @@ class Settings:
     pseudonym_key: str | None
     memory_limit: str
     threads: int
+    keep_snapshots: int = 2
 
     @property
     def work_db(self) -> Path:
@@ -66,6 +67,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     threads = env.get("POPBASE_THREADS") or str(os.cpu_count() or 2)
     if not threads.isdigit() or int(threads) < 1:
         raise SettingsError(f"POPBASE_THREADS={threads!r} must be a positive whole number")
+    keep = env.get("POPBASE_KEEP_SNAPSHOTS") or "2"
+    if not keep.isdigit() or int(keep) < 1:
+        raise SettingsError(
+            f"POPBASE_KEEP_SNAPSHOTS={keep!r} must be a whole number of at least 1 (snapshot deliveries per feed "
+            "whose rows the working file keeps)"
+        )
     return Settings(
         landing_dir=Path(env.get("POPBASE_LANDING_DIR") or var / "landing"),
         warehouse_dir=warehouse,
@@ -74,4 +81,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         pseudonym_key=env.get("POPBASE_PSEUDONYM_KEY") or None,
         memory_limit=memory_limit,
         threads=int(threads),
+        keep_snapshots=int(keep),
     )

@@ -41,6 +41,7 @@ def e2e_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
             "POPBASE_WORK_DIR": str(root / "work"),
             "POPBASE_PSEUDONYM_KEY": E2E_KEY,
             "POPBASE_MEMORY_LIMIT": "2GB",
+            "POPBASE_KEEP_SNAPSHOTS": "1",  # every superseded snapshot leaves the working file
         }
     )
     home = root / "dagster_home"

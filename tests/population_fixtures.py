@@ -15,6 +15,7 @@ import duckdb
 
 from pipelines.feeds import registry, staging_id_column
 from pipelines.lib.citizen_id import check_char
+from pipelines.lib.duck import run_sql_file
 from pipelines.lib.population import build_population
 from pipelines.settings import load_settings
 
@@ -44,17 +45,8 @@ class StagingFixture:
 
     def __init__(self) -> None:
         self.con = duckdb.connect()
-        self.con.execute("create schema ops; create schema raw; create schema staging; create schema ref")
-        self.con.execute(
-            "create table ops.deliveries (delivery_id varchar primary key, feed varchar, delivery_date date, "
-            "content_hash varchar, status varchar, rows_received bigint, rows_loaded bigint, rows_duplicate bigint, "
-            "rows_quarantined bigint, message varchar, files varchar[], ingested_at timestamp, staged_at timestamp)"
-        )
-        self.con.execute(
-            "create table ops.quarantine (delivery_id varchar, feed varchar, delivery_date date, source_file varchar, "
-            "source_row bigint, reason_code varchar, column_name varchar, offending_value varchar, detail varchar, "
-            "raw_record varchar)"
-        )
+        run_sql_file(self.con, "ingest/ops_schema.sql")  # the real ledger and quarantine (ops, raw schemas)
+        self.con.execute("create schema staging; create schema ref")
         self.con.execute("create table ref.code_lists (list_name varchar, code varchar, label varchar)")
         reg = registry()
         self.con.executemany(
@@ -84,8 +76,9 @@ class StagingFixture:
     def delivery(self, feed: str, date: str) -> str:
         delivery_id = f"{feed}/{date.replace('-', '')}/fixture"
         self.con.execute(
-            "insert into ops.deliveries (delivery_id, feed, delivery_date, status, rows_received, rows_loaded, "
-            "rows_duplicate, rows_quarantined, staged_at) values (?, ?, ?, 'loaded', 0, 0, 0, 0, now()) "
+            "insert into ops.deliveries (delivery_id, feed, delivery_date, content_hash, status, rows_received, "
+            "rows_loaded, rows_duplicate, rows_quarantined, staged_at) "
+            "values (?, ?, ?, 'fixture', 'loaded', 0, 0, 0, 0, now()) "
             "on conflict do nothing",
             [delivery_id, feed, date],
         )

@@ -98,6 +98,36 @@ def test_a_second_run_loads_nothing_twice(e2e_run: PipelineRun) -> None:
     assert before == after
 
 
+def test_superseded_snapshots_leave_the_working_file(e2e_run: PipelineRun) -> None:
+    """With POPBASE_KEEP_SNAPSHOTS=1 only the snapshot in force of each feed keeps its raw and staged rows; the
+    others stay in the ledger (pruned_at) with their quarantined rows. Event deliveries are never pruned."""
+    materialized = {e.asset_key.to_user_string() for e in e2e_run.result.get_asset_materialization_events()}
+    assert "published/snapshot_retention" in materialized
+    work = connect(e2e_run.settings.work_db, read_only=True, memory_limit="1GB")
+    try:
+        ledger = work.execute(
+            "select d.feed, d.delivery_id, r.kind, d.pruned_at is not null, f.delivery_id is not null "
+            "from ops.deliveries as d inner join ref.feeds as r on r.feed = d.feed "
+            "left join intermediate.int_deliveries_in_force as f on f.delivery_id = d.delivery_id "
+            "where d.status = 'loaded'"
+        ).fetchall()
+        pruned = [(feed, delivery) for feed, delivery, kind, is_pruned, _ in ledger if is_pruned]
+        assert {feed for feed, _ in pruned} == {"hukou", "residence_permit", "education", "social_insurance",
+                                                "property"}
+        assert all(is_pruned == (kind == "snapshot" and not in_force)
+                   for _, _, kind, is_pruned, in_force in ledger)
+        for feed, delivery in pruned:
+            for table in (f'raw."{feed}"', f'staging."stg_{feed}"'):
+                assert work.execute(f"select count(*) from {table} where delivery_id = ?",
+                                    [delivery]).fetchone()[0] == 0
+        kept = work.execute(
+            "select count(*) from ops.quarantine where delivery_id in (select unnest(?))", [[d for _, d in pruned]]
+        ).fetchone()[0]
+        assert kept > 0
+    finally:
+        work.close()
+
+
 def test_run_without_a_pseudonym_key_fails_with_the_reason(e2e_run: PipelineRun) -> None:
     from dataclasses import replace
 

@@ -12,4 +12,5 @@ ON CONFLICT (delivery_id) DO UPDATE SET
     message = excluded.message,
     files = excluded.files,
     ingested_at = excluded.ingested_at,
-    staged_at = NULL;
+    staged_at = NULL,
+    pruned_at = NULL;

@@ -15,8 +15,11 @@ CREATE TABLE IF NOT EXISTS ops.deliveries (
     message          VARCHAR,
     files            VARCHAR[],
     ingested_at      TIMESTAMP,
-    staged_at        TIMESTAMP
+    staged_at        TIMESTAMP,
+    pruned_at        TIMESTAMP
 );
+-- working files created before snapshot retention
+ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS pruned_at TIMESTAMP;
 
 CREATE TABLE IF NOT EXISTS ops.quarantine (
     delivery_id     VARCHAR,
@@ -37,6 +40,7 @@ COMMENT ON COLUMN ops.deliveries.content_hash IS 'sha256 over feed, date and the
 COMMENT ON COLUMN ops.deliveries.status IS 'loaded, rejected, or superseded (a later delivery with the same feed and date replaced it)';
 COMMENT ON COLUMN ops.deliveries.rows_received IS 'data rows in the files (header excluded)';
 COMMENT ON COLUMN ops.deliveries.rows_quarantined IS 'rows in ops.quarantine for this delivery';
+COMMENT ON COLUMN ops.deliveries.pruned_at IS 'when retention deleted the raw and staged rows of this superseded snapshot (POPBASE_KEEP_SNAPSHOTS); its ledger row, quarantine and history stay';
 COMMENT ON COLUMN ops.deliveries.message IS 'why a delivery was rejected (names file, column, difference)';
 COMMENT ON TABLE ops.quarantine IS 'Every delivered row that did not make it in, and why';
 COMMENT ON COLUMN ops.quarantine.source_row IS '1-based data row number in source_file, header excluded';

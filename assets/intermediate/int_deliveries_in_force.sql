@@ -44,3 +44,14 @@ where held > 0 and gone = 0
         where d.delivery_date <= kept.newest
             and d.delivery_id not in (select delivery_id from query_table(sources))
     );
+-- A snapshot pruned by retention (POPBASE_KEEP_SNAPSHOTS) has no rows left: a reference date that would put
+-- one back in force is refused rather than answered from an empty snapshot.
+select error(
+    'the ' || f.feed || ' snapshot of ' || strftime(f.delivery_date, '%Y-%m-%d')
+    || ' is in force on the reference date, but retention pruned its rows (POPBASE_KEEP_SNAPSHOTS): '
+    || 'choose a later POPBASE_REFERENCE_DATE, or use marts.population_as_of for the history'
+)
+from intermediate.int_deliveries_in_force as f
+inner join ops.deliveries as d on d.delivery_id = f.delivery_id
+where d.pruned_at is not null
+limit 1;

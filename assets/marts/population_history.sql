@@ -3,12 +3,12 @@
 -- Validity intervals from every loaded hukou and residence-registration snapshot up to the reference date:
 -- valid_from is the snapshot date a state was first seen, valid_to the snapshot date it stopped (NULL:
 -- still valid). population_as_of(d) returns the rows valid on d.
--- Built incrementally: ops.population_history_sources lists the snapshots the table was built from. While
--- those are all still loaded and in range, and every other snapshot is newer than the newest of them, the
--- closed intervals are kept, and only the open ones (the state on that newest date) and the newer snapshots
--- are read, so a monthly run reads one month and not the whole history. Otherwise (a snapshot replaced,
--- rejected, back-dated or past a moved reference date) the table is rebuilt from every snapshot. Both give
--- the same rows.
+-- Built incrementally: ops.population_history_sources lists the snapshots the table was built from. Up to the
+-- first date where the snapshots now loaded and in range differ from those (one replaced, rejected, delivered
+-- late or past a moved reference date; none: the newest date it holds), the history stands: its intervals
+-- that ended by then are kept, those running then reopen, and only the newer snapshots are read, so a monthly
+-- run reads one month and not the whole history. With nothing standing it is rebuilt from every snapshot.
+-- All give the same rows. Snapshots pruned by retention have no rows: a build that would read one fails.
 create table if not exists ops.population_history_sources (delivery_id varchar, feed varchar, delivery_date date);
 create table if not exists marts.population_history (
     citizen_id varchar,
@@ -26,12 +26,43 @@ select delivery_id, feed, delivery_date
 from ops.deliveries
 where feed in ('hukou', 'residence_permit') and status = 'loaded' and staged_at is not null
     and delivery_date <= $reference_date;
--- the newest snapshot date the table already covers, if what it was built from still stands (no row: rebuild)
+-- the newest snapshot date up to which the table stands (no row: rebuild)
 create or replace temp table ph_resume as
-select newest as resume_date
-from intermediate.incremental_resume_date(
-    'ops.population_history_sources', 'ph_snapshots', 'marts.population_history'
-);
+with changed as (
+    select delivery_date
+    from ops.population_history_sources
+    where delivery_id not in (select delivery_id from ph_snapshots)
+    union all
+    select delivery_date
+    from ph_snapshots
+    where delivery_id not in (select delivery_id from ops.population_history_sources)
+),
+standing as (
+    select max(s.delivery_date) as resume_date
+    from ops.population_history_sources as s
+    where s.delivery_date < coalesce((select min(delivery_date) from changed), date '9999-12-31')
+)
+select resume_date
+from standing
+where resume_date is not null and exists (select 1 from marts.population_history);
+-- the snapshots this build reads (the newer ones, and per feed the one in force on the resume date) must
+-- still have their rows
+select error(
+    'population_history must be rebuilt from the ' || s.feed || ' snapshot of ' || strftime(s.delivery_date, '%Y-%m-%d')
+    || ', whose rows retention pruned (POPBASE_KEEP_SNAPSHOTS), because a snapshot of that period was replaced, '
+    || 'rejected or delivered late: reject that delivery, or restore the working file from before it'
+)
+from (
+    select
+        s.*,
+        s.delivery_date > r.resume_date or s.delivery_date = max(s.delivery_date)
+            filter (where s.delivery_date <= r.resume_date) over (partition by s.feed) as is_read
+    from ph_snapshots as s,
+        (select coalesce((select resume_date from ph_resume), date '0001-01-01') as resume_date) as r
+) as s
+inner join ops.deliveries as d on d.delivery_id = s.delivery_id
+where s.is_read and d.pruned_at is not null
+limit 1;
 create or replace table marts.population_history_next as
 with resume as (
     select (select resume_date from ph_resume) as resume_date
@@ -40,7 +71,7 @@ open_intervals as (
     -- the state of everyone present on the resume date, with the date their interval began
     select h.*
     from marts.population_history as h, resume as r
-    where r.resume_date is not null and h.valid_to is null
+    where h.valid_from <= r.resume_date and (h.valid_to is null or h.valid_to > r.resume_date)
 ),
 new_dates as (
     select distinct s.delivery_date as t
@@ -134,7 +165,7 @@ grouped as (
 )
 select h.*
 from marts.population_history as h, resume as r
-where r.resume_date is not null and h.valid_to is not null
+where h.valid_to <= r.resume_date
 union all
 select
     g.citizen_id,

@@ -98,7 +98,7 @@ create or replace table ops.deliveries as
 select feed || '/20260331/abc' as delivery_id, feed, date '2026-03-31' as delivery_date, 'h' as content_hash,
   'loaded' as status, 0::bigint as rows_received, 0::bigint as rows_loaded, 0::bigint as rows_duplicate,
   0::bigint as rows_quarantined, null::varchar as message, ['x'] as files,
-  now()::timestamp as ingested_at, now()::timestamp as staged_at
+  now()::timestamp as ingested_at, now()::timestamp as staged_at, null::timestamp as pruned_at
 from (select unnest(['hukou','residence_permit','education','social_insurance','tax','marriage','property']) as feed);
 update ops.deliveries d set rows_loaded = s.n, rows_received = s.n from (
   select 'hukou' as feed, count(*) as n from staging.stg_hukou

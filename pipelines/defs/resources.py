@@ -66,6 +66,7 @@ class PopbaseSettings(dg.ConfigurableResource):
     reference_date: str = ""
     memory_limit: str = "4GB"
     threads: int = 0
+    keep_snapshots: int = 2
 
     def settings(self) -> Settings:
         """The run settings; the pseudonym key is read from the environment only, never from config."""
@@ -77,6 +78,7 @@ class PopbaseSettings(dg.ConfigurableResource):
             "POPBASE_REFERENCE_DATE": self.reference_date,
             "POPBASE_MEMORY_LIMIT": self.memory_limit,
             "POPBASE_THREADS": str(self.threads) if self.threads else "",
+            "POPBASE_KEEP_SNAPSHOTS": str(self.keep_snapshots),
         }
         return load_settings(env)
 
@@ -97,5 +99,6 @@ def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableReso
             reference_date=settings.reference_date.isoformat() if settings.reference_date else "",
             memory_limit=settings.memory_limit,
             threads=settings.threads,
+            keep_snapshots=settings.keep_snapshots,
         ),
     }
