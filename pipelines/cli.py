@@ -68,6 +68,9 @@ def _print_summary(settings, seconds: float) -> None:
     report = settings.warehouse_dir / "report" / "population_report.html"
     if report.exists():
         print(f"  population report:      {report}")
+    if settings.work_db.exists():
+        print(f"  working file:           {settings.work_db} ({settings.work_db.stat().st_size / 2**30:.2f} GiB; "
+              f"keeps the rows of the newest {settings.keep_snapshots} snapshots per feed)")
     print(
         f"\n  persons known: {s.persons:,}   actual residents (实有人口): {s.actual_residents:,}   "
         f"hukou: {s.in_hukou:,}   floating with registration: {s.floating:,}"

@@ -202,24 +202,29 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.d
     batch = source.add_query_asset(suite.table, query=_batch_query(suite)).add_batch_definition_whole_table(
         "all_rows"
     )
-    body = suite.gx_json(reference_date)
-    for i, e in enumerate(body["expectations"]):
-        e["meta"] = {**(e.get("meta") or {}), "rule_index": i}
-    by_index: dict[int, Any] = {}
-    for kind, fmt in (("columns", "SUMMARY"), ("rows", "COMPLETE")):
-        picked = [(i, e) for i, e in enumerate(body["expectations"])
-                  if (e["type"] == "unexpected_rows_expectation") == (kind == "rows")]
-        if not picked:
-            continue
-        gx_suite = context.suites.add(gx.ExpectationSuite(
-            name=f"{suite.name}_{kind}_{tag}", expectations=[e for _, e in picked], meta=body.get("meta"),
-        ))
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{suite.name}_{kind}_{tag}", data=batch, suite=gx_suite)
-        )
-        result = validation.run(result_format=fmt)
-        for res in result.results:
-            by_index[int(res.expectation_config.meta["rule_index"])] = res
+    try:
+        body = suite.gx_json(reference_date)
+        for i, e in enumerate(body["expectations"]):
+            e["meta"] = {**(e.get("meta") or {}), "rule_index": i}
+        by_index: dict[int, Any] = {}
+        for kind, fmt in (("columns", "SUMMARY"), ("rows", "COMPLETE")):
+            picked = [(i, e) for i, e in enumerate(body["expectations"])
+                      if (e["type"] == "unexpected_rows_expectation") == (kind == "rows")]
+            if not picked:
+                continue
+            gx_suite = context.suites.add(gx.ExpectationSuite(
+                name=f"{suite.name}_{kind}_{tag}", expectations=[e for _, e in picked], meta=body.get("meta"),
+            ))
+            validation = context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{suite.name}_{kind}_{tag}", data=batch, suite=gx_suite)
+            )
+            result = validation.run(result_format=fmt)
+            for res in result.results:
+                by_index[int(res.expectation_config.meta["rule_index"])] = res
+    finally:
+        # the engines' pools hold cursors of `con`: closed here, not left to the interpreter's exit
+        source.get_execution_engine().engine.dispose()
+        source.get_engine().dispose()
     outcomes = tuple(
         _outcome(con, suite, rule, by_index[rule.index], row_count, reference_date) for rule in suite.rules
     )
