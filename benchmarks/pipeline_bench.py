@@ -435,6 +435,7 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
     dates = month_dates(gen)
     run_dir = args.workdir / f"run_p{persons}"
     result: dict = {"persons": persons, "months": args.months, "seed": args.seed, "generation": gen_info,
+                    "keep_snapshots": args.keep_snapshots,
                     "machine": machine(args.memory_limit, args.threads), "code": args.code_info, "runs": {}}
     if not args.runs:  # the baseline alone: the pipeline's runs stay as recorded, with their machine and code
         result = json.loads((RESULTS / f"pipeline_{persons}.json").read_text())
@@ -488,7 +489,8 @@ def size_markdown(r: dict) -> str:
         f"dagster {m['dagster']}, pandas {m['pandas']}; DuckDB memory_limit {m['memory_limit']}, "
         f"threads {m['threads']}; {m['date']}. Shared machine: load average at start {m['loadavg_at_start']}.", "",
         f"Delivery set: {r['months']} months, seed {r['seed']}, {r['generation']['rows']:,} rows, "
-        f"{r['generation']['bytes'] / 1e9:.2f} GB (generated in {r['generation']['seconds']} s or reused).", "",
+        f"{r['generation']['bytes'] / 1e9:.2f} GB (generated in {r['generation']['seconds']} s or reused)."
+        + (f" Snapshots kept per feed: {r['keep_snapshots']}." if r.get("keep_snapshots") else ""), "",
         *([f"Code: {r['code']['mode']} at commit {r['code']['commit'][:10]}"
            + (f" — {r['code']['note']}" if r['code'].get('note') else ""), ""] if r.get("code") else []),
         "## Runs", "",
