@@ -377,6 +377,16 @@ def baseline_run(gen: Path, date: str, out_dir: Path, cap_gb: float) -> dict:
            "--date", date, "--out", str(out_dir / "baseline_persons.parquet"), "--json", str(out_dir / "baseline.json")]
     print(f"[{dt.datetime.now():%H:%M:%S}] pandas baseline (stopped past {cap_gb:g} GB): {' '.join(cmd[1:])}",
           flush=True)
+    res = run_capped(cmd, cap_gb)
+    result_file = out_dir / "baseline.json"
+    return {**res, **(json.loads(result_file.read_text()) if result_file.exists() else {})}
+
+
+def run_capped(cmd: list[str], cap_gb: float) -> dict:
+    """Run `cmd`, echoing its output; stop it once its RSS (with children) passes `cap_gb`.
+
+    Returns the exit code, wall time, peak RSS, whether it was stopped, and the phases it reported as
+    finished ("<phase>: <seconds> s" lines, as pandas_baseline.py prints them)."""
     load_before = os.getloadavg()
     t0 = time.time()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -392,17 +402,14 @@ def baseline_run(gen: Path, date: str, out_dir: Path, cap_gb: float) -> dict:
             time.sleep(0.2)
         rc = proc.wait()
         reader.join()
-    wall = time.time() - t0
-    res = json.loads((out_dir / "baseline.json").read_text()) if (out_dir / "baseline.json").exists() else {}
     loads = [v for _, v in sampler.loads]
-    res.setdefault("phases", phases)
-    res.update({
-        "exit_code": rc, "wall_seconds": round(wall, 1), "peak_rss_mb": round(max(r for _, r in sampler.samples) / MB),
+    return {
+        "phases": phases, "exit_code": rc, "wall_seconds": round(time.time() - t0, 1),
+        "peak_rss_mb": round(max((r for _, r in sampler.samples), default=0) / MB),
         "memory_cap_gb": cap_gb, "stopped_at_cap": stopped,
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_1m_max": round(max(loads), 2) if loads else None,
-    })
-    return res
+    }
 
 
 def _echo_phases(proc: subprocess.Popen, phases: dict[str, float]) -> None:
