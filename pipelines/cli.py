@@ -85,6 +85,9 @@ def _print_summary(settings, seconds: float) -> None:
         print("\n  quarantined rows by reason: " + ", ".join(f"{r} {n:,}" for r, n in s.quarantine_by_reason))
     if s.flags_by_code:
         print("  person flags: " + ", ".join(f"{c} {n:,}" for c, n in s.flags_by_code))
+    if s.rules_failed_by_suite:
+        print("  quality rules failed, by suite: " + ", ".join(f"{suite} {n}" for suite, n in s.rules_failed_by_suite)
+              + f" (which and why: {settings.warehouse_dir / 'feedback'}/<run date>/quality_report.html)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -86,6 +86,7 @@ class RunSummary:
     deliveries: list[tuple[str, str, str, int, int, int, int, str]]
     quarantine_by_reason: list[tuple[str, int]]
     flags_by_code: list[tuple[str, int]]
+    rules_failed_by_suite: list[tuple[str, int]]
 
 
 def summarise(settings: Settings) -> RunSummary:
@@ -105,4 +106,20 @@ def summarise(settings: Settings) -> RunSummary:
         flags = con.execute("select flag_code, count(*) from person_flags group by all order by 2 desc").fetchall()
     finally:
         con.close()
-    return RunSummary(persons, actual, hukou, floating, deliveries, reasons, flags)
+    return RunSummary(persons, actual, hukou, floating, deliveries, reasons, flags, _rules_failed(settings))
+
+
+def _rules_failed(settings: Settings) -> list[tuple[str, int]]:
+    """Quality rules that failed in the latest run, per suite (from the working file, read-only)."""
+    con = connect(settings.work_db, read_only=True, memory_limit="1GB")
+    try:
+        if not con.execute("select count(*) from duckdb_tables() where schema_name = 'quality' "
+                           "and table_name = 'expectation_results'").fetchone()[0]:
+            return []
+        return con.execute(
+            "select suite, count(*) from quality.expectation_results "
+            "where run_id = (select arg_max(run_id, run_at) from quality.expectation_results) and not passed "
+            "group by suite order by suite"
+        ).fetchall()
+    finally:
+        con.close()

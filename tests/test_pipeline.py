@@ -98,6 +98,18 @@ def test_a_second_run_loads_nothing_twice(e2e_run: PipelineRun) -> None:
     assert before == after
 
 
+def test_the_run_summary_names_counts_and_no_person(e2e_run: PipelineRun, capsys: pytest.CaptureFixture) -> None:
+    """What `popbase run` prints at the end: counts, failed quality rules per suite, the working file; no ID."""
+    from pipelines.cli import _print_summary
+
+    _print_summary(e2e_run.settings, 1.0)
+    out = capsys.readouterr().out
+    assert "working file:" in out and "persons known:" in out
+    assert "quality rules failed, by suite: " in out  # the generated defects fail some rules
+    ids = {r[0] for r in _full(e2e_run).execute("select citizen_id from population_base").fetchall()}
+    assert not any(i in out for i in ids)
+
+
 def test_superseded_snapshots_leave_the_working_file(e2e_run: PipelineRun) -> None:
     """With POPBASE_KEEP_SNAPSHOTS=1 only the snapshot in force of each feed keeps its raw and staged rows; the
     others stay in the ledger (pruned_at) with their quarantined rows. Event deliveries are never pruned."""
