@@ -77,7 +77,8 @@ def run_all(settings: Settings, *, log_level: str = "INFO") -> dg.ExecuteInProce
 
 @dataclass(frozen=True)
 class RunSummary:
-    """Headline numbers of the published full base (counts only, no personal data)."""
+    """Headline numbers of a finished run: the published full base and the quality rules that failed (counts
+    only, no personal data)."""
 
     persons: int
     actual_residents: int
@@ -90,7 +91,7 @@ class RunSummary:
 
 
 def summarise(settings: Settings) -> RunSummary:
-    """Read the published full base read-only and count what the analysts will see."""
+    """Count what the analysts will see in the published full base, and the run's failed rules (read-only)."""
     con = connect(settings.population_file, read_only=True, memory_limit="1GB")
     try:
         persons, actual, hukou, floating = con.execute(
