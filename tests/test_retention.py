@@ -106,3 +106,12 @@ def test_retention_keeps_at_least_one_and_waits_for_the_history() -> None:
         prune_snapshots(fx.con, keep=0, reference_date=date(MONTHS[0]))
     with pytest.raises(RetentionError, match="population_history has not been built"):
         prune_snapshots(fx.con, keep=1, reference_date=date(MONTHS[0]))
+
+
+def test_a_working_file_from_before_retention_is_upgraded_by_the_models() -> None:
+    """The office's daily job builds the models without ingesting first: the ledger gains `pruned_at` there."""
+    fx = StagingFixture()
+    fx.con.execute("alter table ops.deliveries drop column pruned_at")
+    _deliver(fx, MONTHS[0])
+    fx.build(reference_date=MONTHS[0])
+    assert fx.con.execute("select count(*) from ops.deliveries where pruned_at is null").fetchone()[0] > 0

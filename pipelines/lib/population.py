@@ -10,6 +10,7 @@ import duckdb
 import yaml
 
 from pipelines.feeds import PROJECT_ROOT, Feed, Registry, registry
+from pipelines.lib.ingest.schema import ensure_ops_schema
 from pipelines.lib.sql_models import SqlModel
 from pipelines.settings import Settings
 
@@ -72,6 +73,7 @@ def model_parameters(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict
     """Named parameters every SQL model may use ($reference_date, the actual-population rule, …)."""
     for schema in ("intermediate", "marts"):
         con.execute(f"create schema if not exists {schema}")
+    ensure_ops_schema(con)  # a working file from older code gains the ledger's newer columns before a model reads them
     sync_feed_table(con)
     sync_person_roles(con)
     rule = actual_population_rule()

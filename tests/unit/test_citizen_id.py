@@ -7,7 +7,7 @@ import datetime as dt
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from stdnum import numdb
 from stdnum.cn import ric
@@ -97,6 +97,10 @@ def _stdnum_error(number: str) -> type[Exception] | None:
         ric.validate(number)
     except (InvalidLength, InvalidFormat, InvalidChecksum, InvalidComponent) as exc:
         return type(exc)
+    except KeyError:
+        # stdnum's own bug: an address code listed without a county (e.g. 454688) raises KeyError('county')
+        # from get_birth_place instead of InvalidComponent; it is an unknown region all the same.
+        return InvalidComponent
     return None
 
 
@@ -153,6 +157,7 @@ def assert_agrees_with_stdnum(raw: str) -> None:
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(candidates)
+@example(raw="454688399208288462")  # an address code stdnum lists without a county
 def test_python_reference_agrees_with_stdnum(raw: str) -> None:
     assert_agrees_with_stdnum(raw)
 
