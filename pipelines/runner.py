@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.resources import resources_from_settings
-from pipelines.lib.duck import connect
+from pipelines.lib.duck import connect, table_exists
 from pipelines.lib.pseudonym import PseudonymKeyError, check_key
 from pipelines.settings import Settings
 
@@ -114,8 +114,7 @@ def _rules_failed(settings: Settings) -> list[tuple[str, int]]:
     """Quality rules that failed in the latest run, per suite (from the working file, read-only)."""
     con = connect(settings.work_db, read_only=True, memory_limit="1GB")
     try:
-        if not con.execute("select count(*) from duckdb_tables() where schema_name = 'quality' "
-                           "and table_name = 'expectation_results'").fetchone()[0]:
+        if not table_exists(con, "quality", "expectation_results"):
             return []
         return con.execute(
             "select suite, count(*) from quality.expectation_results "

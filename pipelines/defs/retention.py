@@ -3,12 +3,10 @@
 import dagster as dg
 
 from pipelines.defs.feed_assets import DUCKDB_POOL
-from pipelines.defs.publish import warehouse_files
+from pipelines.defs.publish import OFFICE, warehouse_files
 from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
 from pipelines.lib.population import resolve_reference_date
 from pipelines.lib.retention import prune_snapshots
-
-OFFICE = "team:population_office"
 
 
 @dg.asset(

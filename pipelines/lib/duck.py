@@ -52,6 +52,16 @@ def used_params(statement: duckdb.Statement | str, params: dict[str, Any]) -> di
     return {k: params[k] for k in statement.named_parameters}
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether `schema.table` is a table of the connection's current database."""
+    row = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = $schema and table_name = $table",
+        {"schema": schema, "table": table},
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> None:
     """Run every statement of a SQL script, binding to each only the named parameters it uses."""
     for statement in duckdb.extract_statements(sql):

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipelines.feeds import Registry, registry
-from pipelines.lib.duck import sql_text
-from pipelines.lib.ingest.schema import quote, raw_table
+from pipelines.lib.duck import sql_text, table_exists
+from pipelines.lib.ingest.schema import raw_table
+from pipelines.lib.staging_sql import staging_table
 
 
 class RetentionError(RuntimeError):
@@ -43,10 +44,7 @@ def prune_snapshots(
     if keep < 1:
         raise ValueError("keep must be at least 1: the snapshot in force is always kept")
     reg = reg or registry()
-    has_history = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'ops' and table_name = 'population_history_sources'"
-    ).fetchone()
-    if not has_history or not has_history[0]:
+    if not table_exists(con, "ops", "population_history_sources"):
         raise RetentionError("marts.population_history has not been built yet: run the marts before retention")
     rows = con.execute(
         sql_text("retention/snapshots_to_prune.sql"), {"keep": keep, "reference_date": reference_date}
@@ -62,9 +60,8 @@ def prune_snapshots(
     try:
         for name, ids in sorted(by_feed.items()):
             feed = reg.feeds[name]
-            staged = f"staging.{quote('stg_' + feed.name)}"
             pruned.raw_rows[name] = _delete_rows(con, raw_table(feed), ids)
-            pruned.staged_rows[name] = _delete_rows(con, staged, ids)
+            pruned.staged_rows[name] = _delete_rows(con, staging_table(feed), ids)
             con.execute("update ops.deliveries set pruned_at = $now where delivery_id in (select unnest($ids))",
                         {"now": now, "ids": ids})
             pruned.deliveries[name] = ids

@@ -105,7 +105,7 @@ def _stage_delivery(
 ) -> StageOutcome:
     started = time.perf_counter()
     values = {**values, "delivery_id": delivery_id, "delivery_date": delivery_date}
-    table = f"staging.{gen.q('stg_' + feed.name)}"
+    table = gen.staging_table(feed)
     con.execute("BEGIN TRANSACTION")
     try:
         _run(con, f"DELETE FROM {table} WHERE delivery_id = $delivery_id", values)

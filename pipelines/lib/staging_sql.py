@@ -85,12 +85,16 @@ def staging_columns(feed: Feed) -> list[tuple[str, str]]:
     return out
 
 
+def staging_table(feed: Feed) -> str:
+    """Qualified name of the feed's staging table, `staging."stg_<feed>"`."""
+    return f"staging.{q('stg_' + feed.name)}"
+
+
 def create_staging_table_sql(feed: Feed) -> str:
     cols = ",\n    ".join(
         f"{q(n)} {t}{' NOT NULL' if n in _META[:2] else ''}" for n, t in staging_columns(feed)
     )
-    table = f"staging.{q('stg_' + feed.name)}"
-    return f"CREATE SCHEMA IF NOT EXISTS staging;\nCREATE TABLE IF NOT EXISTS {table} (\n    {cols}\n);"
+    return f"CREATE SCHEMA IF NOT EXISTS staging;\nCREATE TABLE IF NOT EXISTS {staging_table(feed)} (\n    {cols}\n);"
 
 
 def params(feed: Feed, citizen_id_types: tuple[str, ...]) -> dict[str, object]:
@@ -286,7 +290,7 @@ def insert_staging_sql(feed: Feed) -> str:
         values.append(f"v{i} AS {q(c.name)}")
         if c.type == "id_number":
             values.append(f"cid{i} AS {q(staging_id_column(c))}")
-    return (f"INSERT INTO staging.{q('stg_' + feed.name)} BY NAME\n"
+    return (f"INSERT INTO {staging_table(feed)} BY NAME\n"
             "SELECT $delivery_id AS delivery_id, $delivery_date AS delivery_date, _file AS source_file,\n"
             "    _row AS source_row, " + ", ".join(values) + "\nFROM _stage_work WHERE _outcome IS NULL")
 

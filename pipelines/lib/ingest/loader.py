@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.feeds import Feed
-from pipelines.lib.duck import sql_text
+from pipelines.lib.duck import sql_text, table_exists
 from pipelines.lib.ingest.csv_reader import read_csv_file
 from pipelines.lib.ingest.jsonl_reader import read_jsonl_file
 from pipelines.lib.ingest.manifest import (
@@ -33,11 +33,11 @@ from pipelines.lib.ingest.parquet_reader import read_parquet_file
 from pipelines.lib.ingest.schema import (
     ensure_ops_schema,
     loading_quarantine_table,
-    quote,
     raw_table,
 )
 from pipelines.lib.ingest.sink import FileSink
 from pipelines.lib.ingest.xlsx_reader import read_xlsx_file
+from pipelines.lib.staging_sql import staging_table
 
 Progress = Callable[[str], None]
 
@@ -174,11 +174,8 @@ def _discard_unledgered_rows(con: duckdb.DuckDBPyConnection, feed: Feed) -> None
 def _delete_delivery(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str) -> None:
     """Delete a replaced delivery's raw, staging and quarantine rows; mark it superseded."""
     con.execute(f"DELETE FROM {raw_table(feed)} WHERE delivery_id = $delivery_id", {"delivery_id": delivery_id})
-    staging = f"stg_{feed.name}"
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'staging' "
-                         "AND table_name = $t AND database_name = current_database()", {"t": staging}).fetchone()
-    if exists and exists[0]:
-        con.execute(f"DELETE FROM staging.{quote(staging)} WHERE delivery_id = $delivery_id",
+    if table_exists(con, "staging", f"stg_{feed.name}"):
+        con.execute(f"DELETE FROM {staging_table(feed)} WHERE delivery_id = $delivery_id",
                     {"delivery_id": delivery_id})
     con.execute(sql_text("ingest/quarantine_delete.sql"), {"delivery_id": delivery_id})
     con.execute(sql_text("ingest/ledger_supersede.sql"), {"delivery_id": delivery_id})

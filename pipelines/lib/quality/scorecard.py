@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.lib.duck import table_exists
 from pipelines.lib.quality.runner import SuiteOutcome
 from pipelines.lib.quality.suites import MEASURES, PILOT_THRESHOLDS
 
@@ -58,9 +59,7 @@ def recorded_suites(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
 
 
 def _has_ops_deliveries(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'ops' and table_name = 'deliveries'"
-    ).fetchone()[0])
+    return table_exists(con, "ops", "deliveries")
 
 
 def append_scorecard(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.datetime) -> list[dict[str, Any]]:
