@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,7 @@ import pytest
 
 from pipelines.lib import publish as publish_module
 from pipelines.lib.dictionary import DictionaryError, dictionary
-from pipelines.lib.pseudonym import hmac_params, hmac_sql, person_key
+from pipelines.lib.pseudonym import hmac_params, hmac_sql, keyed_uuid_sql, person_key
 from pipelines.lib.publish import PublishError, publish
 from tests.mart_fixtures import REFERENCE_DATE, build_marts
 
@@ -53,11 +54,14 @@ def test_hmac_in_sql_equals_python_hmac(key: str) -> None:
     ids = ["11010519491231002X", "330302199001011234", " 33030219900101123x "]
     con = duckdb.connect()
     rows = con.execute(
-        f"SELECT m, {hmac_sql('upper(trim(m))')} FROM unnest($ids) AS t(m)", {**hmac_params(key), "ids": ids}
+        f"SELECT m, {hmac_sql('upper(trim(m))')}, {keyed_uuid_sql('upper(trim(m))')} FROM unnest($ids) AS t(m)",
+        {**hmac_params(key), "ids": ids},
     ).fetchall()
-    for message, digest in rows:
+    for message, digest, pseudonym in rows:
         expected = hmac.new(key.encode(), message.strip().upper().encode(), hashlib.sha256).hexdigest()
-        assert digest == expected == person_key(key, message)
+        assert digest == expected
+        # the pseudonym is the HMAC's first 128 bits, as a UUID
+        assert pseudonym == uuid.UUID(expected[:32]) == person_key(key, message)
 
 
 def test_short_key_is_refused() -> None:
@@ -115,6 +119,22 @@ def test_every_pseudonymised_id_equals_the_python_hmac_also_for_ids_outside_the_
         assert person_key(KEY, outsider) in {r[0] for r in analyst.execute(
             "SELECT related_person_key FROM person_relations").fetchall()}
     assert checked > 100
+
+
+
+def test_household_keys_equal_the_python_hmac_of_the_domain_and_value(published: publish_module.PublishResult) -> None:
+    """Household keys are computed once per household number, from `household_no:<trimmed value>`."""
+    def oracle(value: str) -> uuid.UUID:
+        message = f"household_no:{value.strip()}".encode()
+        return uuid.UUID(hmac.new(KEY.encode(), message, hashlib.sha256).hexdigest()[:32])
+
+    with _ro(published.population_file) as full, _ro(published.analyst_file) as analyst:
+        for table in ("households", "population_base"):
+            numbers = [r[0] for r in full.execute(
+                f"SELECT household_no FROM {table} WHERE household_no IS NOT NULL").fetchall()]
+            keys = [r[0] for r in analyst.execute(
+                f"SELECT household_key FROM {table} WHERE household_key IS NOT NULL").fetchall()]
+            assert numbers and sorted(keys) == sorted(oracle(n) for n in numbers), table
 
 
 # --- de-identification --------------------------------------------------------------------------

@@ -4,19 +4,28 @@ HMAC(K, m) = SHA256((K0 ⊕ opad) ‖ SHA256((K0 ⊕ ipad) ‖ m)) (RFC 2104). T
 computed here and bound as BLOB parameters `$hmac_ipad` and `$hmac_opad`; DuckDB's `sha256` takes a
 BLOB and returns lowercase hex, so the inner digest goes back to bytes with `unhex`. The key itself is
 never written to SQL text, a table, a log or an exception message.
+
+A pseudonym is the HMAC truncated to its first 128 bits (HMAC-SHA256-128, RFC 2104 section 5), stored as a
+UUID: 16 bytes instead of 64 hexadecimal characters. At 10M persons that halves the analyst file (2.8 →
+1.5 GB) and the time to write it, and analysts join on a fixed-width key; 128 bits leave no collision in
+practice (about 2^64 values would be needed for one).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 
 from pipelines.lib.dictionary import ColumnSpec
 
 BLOCK_SIZE = 64
 PERSON_KEYS = "_popbase_person_keys"  # temp table: citizen_id -> person_key, one row per person
+PSEUDONYM_HEX_DIGITS = 32  # 128 bits of the HMAC
 MIN_KEY_BYTES = 32  # 256 bits: the HMAC-SHA256 key must not be the weak point (IDs are only ~10^9)
-KEY_ID_MESSAGE = b"popbase pseudonym key id"
+# The fingerprint covers the key and the pseudonym format: files from before the 128-bit UUID pseudonyms
+# (64 hex characters) carry another id, so nobody takes them for linkable.
+KEY_ID_MESSAGE = b"popbase pseudonym key id, format 2: HMAC-SHA256-128 as UUID"
 
 
 class PseudonymKeyError(ValueError):
@@ -55,6 +64,11 @@ def hmac_sql(message_sql: str) -> str:
     return f"sha256($hmac_opad || unhex(sha256($hmac_ipad || encode({message_sql}))))"
 
 
+def keyed_uuid_sql(message_sql: str) -> str:
+    """SQL for the pseudonym of a VARCHAR expression: the first 128 bits of its HMAC-SHA256, as a UUID."""
+    return f"left({hmac_sql(message_sql)}, {PSEUDONYM_HEX_DIGITS})::uuid"
+
+
 def quote_ident(name: str) -> str:
     """A DuckDB identifier, double-quoted."""
     return '"' + name.replace('"', '""') + '"'
@@ -68,24 +82,30 @@ def normalised_id_sql(column_sql: str) -> str:
 def pseudonym_sql(spec: ColumnSpec, column_sql: str) -> str:
     """The analyst snapshot expression of a kept column (identity for public columns)."""
     if spec.kind == "citizen_id":
-        return hmac_sql(normalised_id_sql(column_sql))
+        return keyed_uuid_sql(normalised_id_sql(column_sql))
     if spec.kind == "identifier":
-        # Domain-separated, so a household key can never equal a person key.
-        domain = spec.name.replace("'", "")
-        return hmac_sql(f"'{domain}:' || trim(CAST({column_sql} AS VARCHAR))")
+        return keyed_uuid_sql(identifier_message_sql(spec, column_sql))
     if spec.kind == "exact_date":
         return f"strftime(CAST({column_sql} AS DATE), '%Y-%m')"
     return column_sql
 
 
-def person_key(key: str, citizen_id: str) -> str:
+def identifier_message_sql(spec: ColumnSpec, column_sql: str) -> str:
+    """What an identifier's pseudonym is computed from: `<column name>:<trimmed value>`. Domain-separated,
+    so a household key can never equal a person key."""
+    domain = spec.name.replace("'", "")
+    return f"'{domain}:' || trim(CAST({column_sql} AS VARCHAR))"
+
+
+def person_key(key: str, citizen_id: str) -> uuid.UUID:
     """The person_key of one citizen ID in plain Python (the oracle for the SQL)."""
     message = citizen_id.strip().upper().encode("utf-8")
-    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return uuid.UUID(hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_DIGITS])
 
 
 def key_id(key: str) -> str:
-    """A short public fingerprint of the key: equal ids mean pseudonyms link across files."""
+    """A short public fingerprint of the key and the pseudonym format: equal ids mean pseudonyms link
+    across files."""
     _k0(key)
     return hmac.new(key.encode("utf-8"), KEY_ID_MESSAGE, hashlib.sha256).hexdigest()[:12]
 
@@ -97,12 +117,29 @@ def person_keys_sql(persons: str) -> str:
     looking it up costs less than computing it for every ID in every table (10M persons:
     `person_relations` 23.2 -> 13.3 s, for 6.1 s spent building this table once)."""
     return (f"CREATE OR REPLACE TEMP TABLE {PERSON_KEYS} AS SELECT citizen_id, "
-            f"{hmac_sql(normalised_id_sql('citizen_id'))} AS person_key FROM {persons}")
+            f"{keyed_uuid_sql(normalised_id_sql('citizen_id'))} AS person_key FROM {persons}")
+
+
+def identifier_keys_table(spec: ColumnSpec) -> str:
+    """The temp table of one identifier column's pseudonyms (value -> key), one row per distinct value."""
+    return f"_popbase_{spec.name}_keys"
+
+
+def identifier_keys_sql(spec: ColumnSpec, sources: list[str]) -> str:
+    """CREATE of `identifier_keys_table(spec)` from every distinct non-null value of the column in `sources`
+    (relations that have it): a household number appears once per member in two tables, and the HMAC is
+    computed once per household (10M persons: writing the analyst `households` 12.5 → 3.9 s)."""
+    column = quote_ident(spec.name)
+    values = " UNION ".join(f"SELECT {column} AS value FROM {source} WHERE {column} IS NOT NULL"
+                            for source in sources)
+    return (f"CREATE OR REPLACE TEMP TABLE {identifier_keys_table(spec)} AS SELECT value, "
+            f"{keyed_uuid_sql(identifier_message_sql(spec, 'value'))} AS pseudonym FROM ({values})")
 
 
 def analyst_select(columns: list[str], specs: dict[str, ColumnSpec], relation: str) -> tuple[str, str]:
     """The SELECT list that turns one mart table into its analyst form, in the table's column order, and
-    the joins it needs: citizen IDs are looked up in PERSON_KEYS, and an ID not there is hashed (same key)."""
+    the joins it needs: citizen IDs are looked up in PERSON_KEYS, and an ID not there is hashed (same key);
+    identifiers are looked up in their `identifier_keys_table`, which holds every value of the marts."""
     items, joins = [], []
     for name in columns:
         spec = specs[name]
@@ -114,6 +151,10 @@ def analyst_select(columns: list[str], specs: dict[str, ColumnSpec], relation: s
             alias = f"pk{len(joins)}"
             joins.append(f"LEFT JOIN {PERSON_KEYS} AS {alias} ON {alias}.citizen_id = {column}")
             expr = f"coalesce({alias}.person_key, {expr})"
+        elif spec.kind == "identifier":
+            alias = f"ik{len(joins)}"
+            joins.append(f"LEFT JOIN {identifier_keys_table(spec)} AS {alias} ON {alias}.value = {column}")
+            expr = f"{alias}.pseudonym"
         items.append(f"{expr} AS {quote_ident(spec.analyst_name)}")
     if not items:
         raise ValueError(f"the analyst form of {relation} would have no columns")

@@ -25,9 +25,18 @@ from typing import Any
 import duckdb
 
 from pipelines.feeds import registry
-from pipelines.lib.dictionary import TableSpec, check_classified, comment_text, dictionary
+from pipelines.lib.dictionary import ColumnSpec, TableSpec, check_classified, comment_text, dictionary
 from pipelines.lib.duck import connect, run_sql, sql_text
-from pipelines.lib.pseudonym import PERSON_KEYS, analyst_select, hmac_params, key_id, person_keys_sql, quote_ident
+from pipelines.lib.pseudonym import (
+    PERSON_KEYS,
+    analyst_select,
+    hmac_params,
+    identifier_keys_sql,
+    identifier_keys_table,
+    key_id,
+    person_keys_sql,
+    quote_ident,
+)
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +187,22 @@ def _copy_marts(
 ) -> None:
     """Every marts table (or view, materialised) into both files; the analyst copy de-identified."""
     run_sql(con, person_keys_sql(f"{WORK_ALIAS}.marts.population_base"), run)
+    identifiers: dict[str, tuple[ColumnSpec, list[str]]] = {}
+    for table, columns in sorted(marts.items()):
+        for column in columns:
+            spec = specs[table].columns[column]
+            if spec.kind == "identifier":
+                identifiers.setdefault(spec.name, (spec, []))[1].append(f"{WORK_ALIAS}.marts.{quote_ident(table)}")
+    for spec, sources in identifiers.values():
+        run_sql(con, identifier_keys_sql(spec, sources), run)
     for table, columns in sorted(marts.items()):
         source = f"{WORK_ALIAS}.marts.{quote_ident(table)}"
         run_sql(con, f"CREATE TABLE {FULL}.main.{quote_ident(table)} AS SELECT * FROM {source}")
         select, joins = analyst_select(columns, specs[table].columns, "src")
         run_sql(con, f"CREATE TABLE {ANALYST}.main.{quote_ident(table)} AS SELECT {select} "
                       f"FROM {source} AS src {joins}", run)
-    con.execute(f"DROP TABLE {PERSON_KEYS}")
+    for temp_table in [PERSON_KEYS, *(identifier_keys_table(spec) for spec, _ in identifiers.values())]:
+        con.execute(f"DROP TABLE {temp_table}")
 
 
 def _write_statistics(con: duckdb.DuckDBPyConnection, name: str, run: dict[str, Any]) -> None:
