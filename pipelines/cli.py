@@ -59,6 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(settings, seconds: float) -> None:
+    import datetime as dt
+
+    from pipelines.lib.quality.feedback import feedback_dir
     from pipelines.runner import summarise
 
     s = summarise(settings)
@@ -87,7 +90,7 @@ def _print_summary(settings, seconds: float) -> None:
         print("  person flags: " + ", ".join(f"{c} {n:,}" for c, n in s.flags_by_code))
     if s.rules_failed_by_suite:
         print("  quality rules failed, by suite: " + ", ".join(f"{suite} {n}" for suite, n in s.rules_failed_by_suite)
-              + f" (which and why: {settings.warehouse_dir / 'feedback'}/<run date>/quality_report.html)")
+              + f" (which and why: {feedback_dir(settings.warehouse_dir, dt.date.today()) / 'quality_report.html'})")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

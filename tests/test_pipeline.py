@@ -91,6 +91,22 @@ def test_analyst_snapshot_holds_no_id_or_name(e2e_run: PipelineRun) -> None:
         assert not values & names, f"{table}.{column} holds names"
 
 
+def test_every_quality_rule_of_the_first_run_ran_on_this_runs_tables(e2e_run: PipelineRun) -> None:
+    """A check whose rules read another table (households: "every member is in the population base") runs
+    after that table is built: on a fresh working file it used to find no table and fail with an error."""
+    with connect(e2e_run.settings.work_db, read_only=True, memory_limit="1GB") as work:
+        first_run = work.execute(
+            "select run_id from quality.expectation_results order by run_at limit 1").fetchone()
+        errors = work.execute(
+            "select suite, rule from quality.expectation_results where run_id = $run and error is not null",
+            {"run": first_run[0]}).fetchall()
+        suites = {r[0] for r in work.execute(
+            "select distinct suite from quality.expectation_results where run_id = $run", {"run": first_run[0]}
+        ).fetchall()}
+    assert {"households", "person_flags", "population_base"} <= suites
+    assert errors == []
+
+
 def test_a_second_run_loads_nothing_twice(e2e_run: PipelineRun) -> None:
     before = _full(e2e_run).execute("select count(*), sum(rows_loaded) from deliveries").fetchone()
     run_all(e2e_run.settings)

@@ -5,6 +5,7 @@ suite's severity; blocking failures stop a downstream asset; nothing personal re
 """
 
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -249,3 +250,11 @@ def test_checks_scorecard_and_report_through_dagster(tmp_path: Path) -> None:
     assert "<script" not in markup and "http" not in markup
     assert "| tax |" in mat.metadata["scorecard"].value
     assert len(checks) == 1 and result.get_asset_check_evaluations()[0].passed
+    # the report names each rule that failed in this run, with its description and how far below its bar
+    with connect(tmp_path / "work.duckdb", read_only=True) as c:
+        failed = c.execute("select suite, rule from quality.expectation_results where run_id = $run and not passed",
+                           {"run": result.run_id}).fetchall()
+    described = {(s.name, r.label): r.description_en for s in load_suites() for r in s.rules}
+    assert failed and "Rules that failed" in page
+    for suite, rule in failed:
+        assert html.escape(described[(suite, rule)]) in page and html.escape(rule) in page

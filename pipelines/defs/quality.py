@@ -17,6 +17,7 @@ from pipelines.lib.quality.report import write_report
 from pipelines.lib.quality.runner import SuiteOutcome, run_suite
 from pipelines.lib.quality.scorecard import (
     append_scorecard,
+    failed_rules,
     record_outcome,
     recorded_suites,
     scorecard_history,
@@ -60,6 +61,7 @@ def gx_check(suite: Suite) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(
         asset=dg.AssetKey(suite.asset_key),
+        additional_deps=[dg.AssetKey(key) for key in suite.reads],
         name=f"gx_{suite.name}",
         blocking=suite.blocking,
         pool=DUCKDB_POOL,
@@ -116,11 +118,14 @@ def scorecard_asset(suites: tuple[Suite, ...] | None = None) -> dg.AssetsDefinit
                     record_outcome(con, context.run_id, run_suite(con, suite, ref))
             rows = append_scorecard(con, context.run_id, run_at)
             history = scorecard_history(con)
+            failed = failed_rules(con, context.run_id)
         report = write_report(
             feedback_dir(popbase.settings().warehouse_dir, run_at.date()) / "quality_report.html",
             rows,
             history,
             context.run_id,
+            failed=failed,
+            descriptions={(s.name, r.label): (r.description_zh, r.description_en) for s in suites for r in s.rules},
         )
         below = [r for r in rows if not r["passed"]]
         return dg.MaterializeResult(

@@ -38,8 +38,36 @@ def _chart(feed: str, history: list[dict[str, Any]]) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def write_report(path: Path, rows: list[dict[str, Any]], history: list[dict[str, Any]], run_id: str) -> Path:
-    """Write the HTML page to `path` and return it."""
+def _failed_rules_table(
+    failed: list[dict[str, Any]], descriptions: dict[tuple[str, str], tuple[str, str]]
+) -> list[str]:
+    """One row per failed rule: which suite and table, what the rule says, how far below its bar, any error."""
+    esc = html.escape
+    if not failed:
+        return ["<h2>未通过的规则 Rules that failed</h2><p>none</p>"]
+    body = ["<h2>未通过的规则 Rules that failed</h2><table><tr><th>suite (table)</th><th>rule</th><th>measure</th>"
+            "<th>severity</th><th>unexpected / checked</th><th>rate</th><th>bar</th><th>error</th></tr>"]
+    for f in failed:
+        zh, en = descriptions.get((f["suite"], f["rule"]), ("", f["rule"]))
+        bar = f"{f['threshold']:.0%}" if f["threshold"] is not None else "100%"
+        body.append(
+            f"<tr class='bad'><td>{esc(f['suite'])} ({esc(f['table_name'])})</td>"
+            f"<td>{esc(zh)}<br>{esc(en)}<br><code>{esc(f['rule'])}</code></td>"
+            f"<td>{MEASURES.get(f['dimension'], '')} {esc(f['dimension'])}</td><td>{esc(f['severity'])}</td>"
+            f"<td>{f['unexpected']:,} / {f['elements']:,}</td><td>{f['rate']:.2%}</td><td>{bar}</td>"
+            f"<td>{esc(f['error'] or '')}</td></tr>"
+        )
+    body.append("</table>")
+    return body
+
+
+def write_report(
+    path: Path, rows: list[dict[str, Any]], history: list[dict[str, Any]], run_id: str,
+    failed: list[dict[str, Any]] | None = None,
+    descriptions: dict[tuple[str, str], tuple[str, str]] | None = None,
+) -> Path:
+    """Write the HTML page to `path` and return it. `failed` lists the run's failed rules (`failed_rules`),
+    `descriptions` maps (suite, rule label) to the rule's Chinese and English description."""
     esc = html.escape
     body = [f"<h1>人口基础信息库 数据质量报告 / Data quality report</h1><p>run {esc(run_id)}</p>",
             "<h2>评分卡 Scorecard</h2><table><tr><th>feed</th><th>delivery</th><th>measure</th><th>rate</th>"
@@ -52,7 +80,9 @@ def write_report(path: Path, rows: list[dict[str, Any]], history: list[dict[str,
             f"<td>{r['threshold']:.0%}</td><td>{'pass' if r['passed'] else 'below bar'}</td>"
             f"<td>{r['rules_failed']}/{r['rules']}</td></tr>"
         )
-    body.append("</table><h2>趋势 Trend per department</h2>")
+    body.append("</table>")
+    body += _failed_rules_table(failed or [], descriptions or {})
+    body.append("<h2>趋势 Trend per department</h2>")
     by_feed: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for h in history:
         by_feed[h["feed"]].append(h)

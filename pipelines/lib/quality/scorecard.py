@@ -51,6 +51,16 @@ def record_outcome(con: duckdb.DuckDBPyConnection, run_id: str, outcome: SuiteOu
         con.executemany("insert into quality.expectation_results values (" + ", ".join("?" * 16) + ")", rows)
 
 
+def failed_rules(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """The rules of this run that failed (below their bar, or in error), worst first within each suite."""
+    ensure_tables(con)
+    cur = con.execute(
+        "select suite, table_name, rule, feed, dimension, severity, elements, unexpected, rate, threshold, error "
+        "from quality.expectation_results where run_id = ? and not passed order by suite, rate, rule", [run_id])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
 def recorded_suites(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
     """Suites that already have results for this run (the checks ran before the scorecard)."""
     ensure_tables(con)

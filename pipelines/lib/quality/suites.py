@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,8 @@ DIMENSIONS: dict[str, str] = {
 # Scorecard measures: the five dimensions, plus coverage (completeness rules marked `meta.measure:
 # coverage`: the share of backbone persons present), which the pilot holds to a higher bar.
 MEASURES: dict[str, str] = {**DIMENSIONS, "coverage": "覆盖率"}
+# A table of the asset graph named in a rule's SQL (schema.table): the suite's check must run after it.
+ASSET_TABLE_REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
 # The 2011 national pilot's bars (rate of conforming records), one per measure.
 PILOT_THRESHOLDS: dict[str, float] = {
     "coverage": 0.95,
@@ -95,6 +98,15 @@ class Suite:
     @property
     def blocking(self) -> bool:
         return any(r.blocking for r in self.rules)
+
+    @property
+    def reads(self) -> list[list[str]]:
+        """Asset keys of the other tables the rules' SQL reads (`marts.population_base` in a households rule):
+        the check must run after them, or on a first run it finds no table and later it reads last run's."""
+        texts = [r.denominator_query or "" for r in self.rules]
+        texts += [v for r in self.rules for v in r.kwargs.values() if isinstance(v, str)]
+        found = {(schema, table) for text in texts for schema, table in ASSET_TABLE_REFERENCE.findall(text)}
+        return [list(key) for key in sorted(found) if list(key) != self.asset_key]
 
     def gx_json(self, reference_date: dt.date) -> dict[str, Any]:
         """The suite as GX reads it, with `${reference_date}` rendered and our own meta kept."""
