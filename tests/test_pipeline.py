@@ -221,3 +221,27 @@ def test_feedback_packets_list_every_injected_defect_of_the_department(e2e_run: 
         expected_flags = {(e, c) for _, _, e, c in defects if e in flag_codes}
         missing = expected_flags - flagged
         assert len(missing) <= 0.05 * max(len(expected_flags), 1), f"{feed}: flags missing {sorted(missing)[:3]}"
+
+
+def test_every_delivery_gets_a_packet_also_when_a_run_catches_up(e2e_run: PipelineRun) -> None:
+    """The e2e run loads three months at once: the older deliveries' quarantined rows reach the department
+    too (each in its own packet, without the feed's flags, which the latest packet carries)."""
+    packets = {p.name: p for p in (e2e_run.settings.warehouse_dir / "feedback").glob("*/*.xlsx")}
+    with connect(e2e_run.settings.work_db, read_only=True, memory_limit="1GB") as work:
+        deliveries = work.execute(
+            "select d.delivery_id, d.feed, d.delivery_date, d.status, d.feedback_at, "
+            "(select count(*) from ops.quarantine as q where q.delivery_id = d.delivery_id) "
+            "from ops.deliveries as d where d.status in ('loaded', 'rejected')").fetchall()
+        latest = dict(work.execute(
+            "select feed, max(delivery_date) from ops.deliveries where status = 'loaded' group by feed").fetchall())
+    older = [d for d in deliveries if d[3] == "loaded" and d[2] < latest[d[1]]]
+    assert older and any(d[5] for d in older)
+    for delivery_id, feed, date, status, feedback_at, quarantined in deliveries:
+        suffix = "" if status == "loaded" else f"_rejected_{delivery_id.rsplit('/', 1)[-1][:6]}"
+        name = f"{feed}_{date:%Y%m%d}{suffix}.xlsx"
+        assert feedback_at is not None and name in packets, name
+        if status == "loaded":
+            kinds = [str(r[2]) for r in _packet_rows(packets[name])]
+            assert sum(k.startswith("quarantine") for k in kinds) == quarantined, name
+            if date < latest[feed]:
+                assert not any(k.startswith("flag") for k in kinds), name

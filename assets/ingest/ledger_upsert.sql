@@ -13,4 +13,5 @@ ON CONFLICT (delivery_id) DO UPDATE SET
     files = excluded.files,
     ingested_at = excluded.ingested_at,
     staged_at = NULL,
-    pruned_at = NULL;
+    pruned_at = NULL,
+    feedback_at = NULL;

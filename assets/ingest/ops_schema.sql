@@ -16,10 +16,12 @@ CREATE TABLE IF NOT EXISTS ops.deliveries (
     files            VARCHAR[],
     ingested_at      TIMESTAMP,
     staged_at        TIMESTAMP,
-    pruned_at        TIMESTAMP
+    pruned_at        TIMESTAMP,
+    feedback_at      TIMESTAMP
 );
--- working files created before snapshot retention
+-- working files created before snapshot retention and per-delivery feedback
 ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS pruned_at TIMESTAMP;
+ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS feedback_at TIMESTAMP;
 
 CREATE TABLE IF NOT EXISTS ops.quarantine (
     delivery_id     VARCHAR,
@@ -41,6 +43,7 @@ COMMENT ON COLUMN ops.deliveries.status IS 'loaded, rejected, or superseded (a l
 COMMENT ON COLUMN ops.deliveries.rows_received IS 'data rows in the files (header excluded)';
 COMMENT ON COLUMN ops.deliveries.rows_quarantined IS 'rows in ops.quarantine for this delivery';
 COMMENT ON COLUMN ops.deliveries.pruned_at IS 'when retention deleted the raw and staged rows of this superseded snapshot (POPBASE_KEEP_SNAPSHOTS); its ledger row, quarantine and history stay';
+COMMENT ON COLUMN ops.deliveries.feedback_at IS 'when the last feedback packet for this delivery was written (a delivery without one gets one in the next run)';
 COMMENT ON COLUMN ops.deliveries.message IS 'why a delivery was rejected (names file, column, difference)';
 COMMENT ON TABLE ops.quarantine IS 'Every delivered row that did not make it in, and why';
 COMMENT ON COLUMN ops.quarantine.source_row IS '1-based data row number in source_file, header excluded';

@@ -159,7 +159,8 @@ def feedback_packets_asset() -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, duckdb: WorkDuckDB, popbase: PopbaseSettings
     ) -> dg.MaterializeResult:
         """Department feedback: one XLSX listing every quarantined row and every flag its records raised,
-        with reasons, suggested corrections and the reply deadline. Grain: one file per feed's latest delivery."""
+        with reasons, suggested corrections and the reply deadline. Grain: one file per delivery — each
+        feed's latest (with the feed's flags) and every delivery that never had one (its quarantined rows)."""
         run_date = dt.date.today()
         with duckdb.connect() as con:
             packets = write_packets(con, popbase.settings().warehouse_dir, run_date)

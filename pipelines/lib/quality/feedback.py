@@ -1,6 +1,8 @@
-"""Department feedback packets: per delivery, one XLSX listing every quarantined row and every flag
-the feed's records raised, with the reason in Chinese and English, the offending value, a suggested
-correction where one is certain, and the reply deadline (5 working days after the run date).
+"""Department feedback packets: per delivery, one XLSX listing every quarantined row (and, in each feed's
+latest delivery, every flag the feed's records in force raise), with the reason in Chinese and English, the
+offending value, a suggested correction where one is certain, and the reply deadline (5 working days after
+the run date). Every loaded or rejected delivery gets a packet once (`ops.deliveries.feedback_at`), also
+when a run catches up on several deliveries of one feed; the latest ones get a fresh packet every run.
 
 The files are for the department and hold its own rows' IDs; callers put only counts and paths into
 Dagster metadata.
@@ -19,6 +21,7 @@ import duckdb
 
 from pipelines.feeds import registry
 from pipelines.lib.duck import sql_text
+from pipelines.lib.ingest.schema import ensure_ops_schema
 from pipelines.lib.quality import xlsx
 from pipelines.lib.quality.reasons import FLAGS, REASONS
 
@@ -60,7 +63,8 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
         [schema, table]).fetchone()[0])
 
 
-def _prepare_lookups(con: duckdb.DuckDBPyConnection, delivery_id: str, feed: str, with_rows: bool) -> None:
+def _prepare_lookups(con: duckdb.DuckDBPyConnection, delivery_id: str, feed: str, with_rows: bool,
+                     with_flags: bool) -> None:
     """The temp tables packet_rows.sql reads: reason wording, ID suggestions and the feed's flags."""
     con.execute(sql_text("quality/xlsx_macros.sql"))
     con.execute("create or replace temp table _packet_reasons (code varchar, zh varchar, en varchar)")
@@ -73,7 +77,7 @@ def _prepare_lookups(con: duckdb.DuckDBPyConnection, delivery_id: str, feed: str
                     {"delivery_id": delivery_id})
     con.execute("create or replace temp table _packet_flags (source_file varchar, source_row bigint, "
                 "flag_code varchar, citizen_id varchar, detail varchar)")
-    if with_rows and _exists(con, "marts", "person_flags"):
+    if with_rows and with_flags and _exists(con, "marts", "person_flags"):
         con.execute("insert into _packet_flags select source_file, source_row, flag_code, citizen_id, detail "
                     "from marts.person_flags where feed = ?", [feed])
 
@@ -103,20 +107,33 @@ def latest_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dt
         "order by d.feed, d.delivery_date").fetchall()
 
 
+def unreported_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dt.date, str, str | None]]:
+    """(delivery_id, feed, delivery_date, status, message): loaded or rejected deliveries that never had a
+    packet (a run that catches up on several months of one feed)."""
+    return con.execute(
+        "select delivery_id, feed, delivery_date, status, message from ops.deliveries "
+        "where status in ('loaded', 'rejected') and feedback_at is null order by feed, delivery_date").fetchall()
+
+
 def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str, feed: str,
-                 delivery_date: dt.date, run_date: dt.date, rejection: str | None = None) -> Packet:
-    """Write `<out_dir>/<feed>_<YYYYMMDD>.xlsx` for one delivery and return what it holds.
+                 delivery_date: dt.date, run_date: dt.date, rejection: str | None = None,
+                 with_flags: bool = True) -> Packet:
+    """Write `<out_dir>/<feed>_<YYYYMMDD>.xlsx` (`…_rejected_<hash>.xlsx` for a rejected delivery) for one
+    delivery and return what it holds.
 
     A rejected delivery's packet says why it was refused; it has no rows (nothing of it was loaded).
+    `with_flags`: also list the flags the feed's records in force raise (the feed's latest delivery).
     The issues sheet is built set-based by DuckDB (assets/quality/packet_rows.sql); Python zips it.
     """
     deadline = reply_deadline(run_date)
     info = registry().feeds.get(feed)
-    _prepare_lookups(con, delivery_id, feed, with_rows=rejection is None)
+    _prepare_lookups(con, delivery_id, feed, with_rows=rejection is None, with_flags=with_flags)
     quarantined = _count(con, "select count(*) from ops.quarantine where delivery_id = ?", [delivery_id])
     flags = _count(con, "select count(*) from _packet_flags", [])
     suggestions = _count(con, "select count(*) from _packet_suggestions", [])
-    path = out_dir / f"{feed}_{delivery_date:%Y%m%d}.xlsx"
+    # a rejected delivery can share its feed and date with a loaded one (a re-sent file): its name says so
+    suffix = "" if rejection is None else f"_rejected_{delivery_id.rsplit('/', 1)[-1][:6]}"
+    path = out_dir / f"{feed}_{delivery_date:%Y%m%d}{suffix}.xlsx"
     out_dir.mkdir(parents=True, exist_ok=True)
     dept = f"{info.department_zh} {info.department_en}" if info else feed
     summary = [
@@ -141,10 +158,20 @@ def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str
 
 
 def write_packets(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, run_date: dt.date) -> list[Packet]:
-    """One packet per feed's latest delivery under `<warehouse_dir>/feedback/<YYYYMMDD>/`."""
+    """Under `<warehouse_dir>/feedback/<YYYYMMDD>/`: a packet for each feed's latest delivery (with the
+    feed's flags) and for every other delivery that never had one (its quarantined rows, or why it was
+    rejected); each delivery written is marked in `ops.deliveries.feedback_at`."""
+    ensure_ops_schema(con)  # a working file from older code gains feedback_at
     out_dir = feedback_dir(warehouse_dir, run_date)
-    return [write_packet(con, out_dir, did, feed, ddate, run_date, message if status == "rejected" else None)
-            for did, feed, ddate, status, message in latest_deliveries(con)]
+    latest = latest_deliveries(con)
+    latest_ids = {row[0] for row in latest}
+    pending = latest + [row for row in unreported_deliveries(con) if row[0] not in latest_ids]
+    packets = [write_packet(con, out_dir, did, feed, ddate, run_date, message if status == "rejected" else None,
+                            with_flags=did in latest_ids)
+               for did, feed, ddate, status, message in sorted(pending, key=lambda row: (row[1], row[2]))]
+    con.execute("update ops.deliveries set feedback_at = $now where delivery_id in (select unnest($ids))",
+                {"now": dt.datetime.now(), "ids": [p.delivery_id for p in packets]})
+    return packets
 
 
 def feedback_dir(warehouse_dir: Path, run_date: dt.date) -> Path:
