@@ -20,7 +20,7 @@ import uuid
 from pipelines.lib.dictionary import ColumnSpec
 
 BLOCK_SIZE = 64
-PERSON_KEYS = "_popbase_person_keys"  # temp table: citizen_id -> person_key, one row per person
+PERSON_KEYS = "_popbase_person_keys"  # temp table: citizen ID (value) -> person_key (pseudonym), one row per person
 PSEUDONYM_HEX_DIGITS = 32  # 128 bits of the HMAC
 MIN_KEY_BYTES = 32  # 256 bits: the HMAC-SHA256 key must not be the weak point (IDs are only ~10^9)
 # The fingerprint covers the key and the pseudonym format: files from before the 128-bit UUID pseudonyms
@@ -84,17 +84,12 @@ def pseudonym_sql(spec: ColumnSpec, column_sql: str) -> str:
     if spec.kind == "citizen_id":
         return keyed_uuid_sql(normalised_id_sql(column_sql))
     if spec.kind == "identifier":
-        return keyed_uuid_sql(identifier_message_sql(spec, column_sql))
+        # Domain-separated, so a household key can never equal a person key.
+        domain = spec.name.replace("'", "")
+        return keyed_uuid_sql(f"'{domain}:' || trim(CAST({column_sql} AS VARCHAR))")
     if spec.kind == "exact_date":
         return f"strftime(CAST({column_sql} AS DATE), '%Y-%m')"
     return column_sql
-
-
-def identifier_message_sql(spec: ColumnSpec, column_sql: str) -> str:
-    """What an identifier's pseudonym is computed from: `<column name>:<trimmed value>`. Domain-separated,
-    so a household key can never equal a person key."""
-    domain = spec.name.replace("'", "")
-    return f"'{domain}:' || trim(CAST({column_sql} AS VARCHAR))"
 
 
 def person_key(key: str, citizen_id: str) -> uuid.UUID:
@@ -116,30 +111,35 @@ def person_keys_sql(persons: str) -> str:
     HMAC is most of what pseudonymising costs (two SHA-256 per value); computing it once per person and
     looking it up costs less than computing it for every ID in every table (10M persons:
     `person_relations` 23.2 -> 13.3 s, for 6.1 s spent building this table once)."""
-    return (f"CREATE OR REPLACE TEMP TABLE {PERSON_KEYS} AS SELECT citizen_id, "
-            f"{keyed_uuid_sql(normalised_id_sql('citizen_id'))} AS person_key FROM {persons}")
+    return (f"CREATE OR REPLACE TEMP TABLE {PERSON_KEYS} AS SELECT citizen_id AS value, "
+            f"{keyed_uuid_sql(normalised_id_sql('citizen_id'))} AS pseudonym FROM {persons}")
 
 
-def identifier_keys_table(spec: ColumnSpec) -> str:
-    """The temp table of one identifier column's pseudonyms (value -> key), one row per distinct value."""
-    return f"_popbase_{spec.name}_keys"
+def keys_table(spec: ColumnSpec) -> str | None:
+    """The temp table (value, pseudonym) a kept column's pseudonyms are looked up in, if its kind has one:
+    PERSON_KEYS for citizen IDs, one table per identifier column (`identifier_keys_sql`)."""
+    if spec.kind == "citizen_id":
+        return PERSON_KEYS
+    if spec.kind == "identifier":
+        return f"_popbase_{spec.name}_keys"
+    return None
 
 
 def identifier_keys_sql(spec: ColumnSpec, sources: list[str]) -> str:
-    """CREATE of `identifier_keys_table(spec)` from every distinct non-null value of the column in `sources`
-    (relations that have it): a household number appears once per member in two tables, and the HMAC is
-    computed once per household (10M persons: writing the analyst `households` 12.5 → 3.9 s)."""
+    """CREATE of `keys_table(spec)` for an identifier column from every distinct non-null value of it in
+    `sources` (relations that have it): a household number appears once per member in two tables, and the
+    HMAC is computed once per household (10M persons: writing the analyst `households` 12.5 → 3.9 s)."""
     column = quote_ident(spec.name)
     values = " UNION ".join(f"SELECT {column} AS value FROM {source} WHERE {column} IS NOT NULL"
                             for source in sources)
-    return (f"CREATE OR REPLACE TEMP TABLE {identifier_keys_table(spec)} AS SELECT value, "
-            f"{keyed_uuid_sql(identifier_message_sql(spec, 'value'))} AS pseudonym FROM ({values})")
+    return (f"CREATE OR REPLACE TEMP TABLE {keys_table(spec)} AS SELECT value, "
+            f"{pseudonym_sql(spec, 'value')} AS pseudonym FROM ({values})")
 
 
 def analyst_select(columns: list[str], specs: dict[str, ColumnSpec], relation: str) -> tuple[str, str]:
     """The SELECT list that turns one mart table into its analyst form, in the table's column order, and
-    the joins it needs: citizen IDs are looked up in PERSON_KEYS, and an ID not there is hashed (same key);
-    identifiers are looked up in their `identifier_keys_table`, which holds every value of the marts."""
+    the joins it needs: citizen IDs and identifiers are looked up in their `keys_table`, and a value not
+    there is hashed (same key)."""
     items, joins = [], []
     for name in columns:
         spec = specs[name]
@@ -147,14 +147,11 @@ def analyst_select(columns: list[str], specs: dict[str, ColumnSpec], relation: s
             continue
         column = f"{relation}.{quote_ident(name)}"
         expr = pseudonym_sql(spec, column)
-        if spec.kind == "citizen_id":
-            alias = f"pk{len(joins)}"
-            joins.append(f"LEFT JOIN {PERSON_KEYS} AS {alias} ON {alias}.citizen_id = {column}")
-            expr = f"coalesce({alias}.person_key, {expr})"
-        elif spec.kind == "identifier":
-            alias = f"ik{len(joins)}"
-            joins.append(f"LEFT JOIN {identifier_keys_table(spec)} AS {alias} ON {alias}.value = {column}")
-            expr = f"{alias}.pseudonym"
+        table = keys_table(spec)
+        if table is not None:
+            alias = f"k{len(joins)}"
+            joins.append(f"LEFT JOIN {table} AS {alias} ON {alias}.value = {column}")
+            expr = f"coalesce({alias}.pseudonym, {expr})"
         items.append(f"{expr} AS {quote_ident(spec.analyst_name)}")
     if not items:
         raise ValueError(f"the analyst form of {relation} would have no columns")

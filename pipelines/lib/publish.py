@@ -32,8 +32,8 @@ from pipelines.lib.pseudonym import (
     analyst_select,
     hmac_params,
     identifier_keys_sql,
-    identifier_keys_table,
     key_id,
+    keys_table,
     person_keys_sql,
     quote_ident,
 )
@@ -201,7 +201,7 @@ def _copy_marts(
         select, joins = analyst_select(columns, specs[table].columns, "src")
         run_sql(con, f"CREATE TABLE {ANALYST}.main.{quote_ident(table)} AS SELECT {select} "
                       f"FROM {source} AS src {joins}", run)
-    for temp_table in [PERSON_KEYS, *(identifier_keys_table(spec) for spec, _ in identifiers.values())]:
+    for temp_table in [PERSON_KEYS, *(keys_table(spec) for spec, _ in identifiers.values())]:
         con.execute(f"DROP TABLE {temp_table}")
 
 
