@@ -446,6 +446,9 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
                     "machine": machine(args.memory_limit, args.threads), "code": args.code_info, "runs": {}}
     if not args.runs:  # the baseline alone: the pipeline's runs stay as recorded, with their machine and code
         result = json.loads((RESULTS / f"pipeline_{persons}.json").read_text())
+        if (result.get("months"), result.get("seed")) != (args.months, args.seed):
+            raise SystemExit(f"the recorded runs used --months {result.get('months')} --seed {result.get('seed')}: "
+                             "run the baseline on the same delivery set")
     elif "full" not in args.runs:  # monthly only: continue a kept full run (same run dir, its full.json)
         previous = RESULTS / f"pipeline_{persons}.json"
         if previous.exists():
@@ -466,7 +469,10 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
             result["runs"][label] = child_run(run_dir, label, [date], args)
     previous = RESULTS / f"pipeline_{persons}.json"
     if not args.baseline and result.get("baseline") is None and previous.exists():
-        result["baseline"] = json.loads(previous.read_text()).get("baseline")  # the input files are the same
+        old = json.loads(previous.read_text())
+        # the generator's month 1 depends on the months generated: only the same delivery set has the same files
+        if (old.get("months"), old.get("seed")) == (args.months, args.seed):
+            result["baseline"] = old.get("baseline")
     if result.get("baseline") is None:
         result.pop("baseline", None)
     if args.baseline:
