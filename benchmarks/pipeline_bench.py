@@ -318,6 +318,15 @@ def generated(persons: int, months: int, seed: int, workdir: Path) -> tuple[Path
     return target, gen
 
 
+def same_delivery_set(recorded: dict, months: int, seed: int) -> bool:
+    """Whether recorded results ran on the delivery set these arguments generate.
+
+    The generator's first month depends on the number of months generated (its files differ between a two- and
+    a three-month set), so a baseline measured on one set is not comparable with runs on another.
+    """
+    return (recorded.get("months"), recorded.get("seed")) == (months, seed)
+
+
 def month_dates(gen: Path) -> list[str]:
     return sorted({d.name for f in FEEDS for d in (gen / f).iterdir() if d.is_dir() and d.name.isdigit()})
 
@@ -446,7 +455,7 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
                     "machine": machine(args.memory_limit, args.threads), "code": args.code_info, "runs": {}}
     if not args.runs:  # the baseline alone: the pipeline's runs stay as recorded, with their machine and code
         result = json.loads((RESULTS / f"pipeline_{persons}.json").read_text())
-        if (result.get("months"), result.get("seed")) != (args.months, args.seed):
+        if not same_delivery_set(result, args.months, args.seed):
             raise SystemExit(f"the recorded runs used --months {result.get('months')} --seed {result.get('seed')}: "
                              "run the baseline on the same delivery set")
     elif "full" not in args.runs:  # monthly only: continue a kept full run (same run dir, its full.json)
@@ -470,8 +479,7 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
     previous = RESULTS / f"pipeline_{persons}.json"
     if not args.baseline and result.get("baseline") is None and previous.exists():
         old = json.loads(previous.read_text())
-        # the generator's month 1 depends on the months generated: only the same delivery set has the same files
-        if (old.get("months"), old.get("seed")) == (args.months, args.seed):
+        if same_delivery_set(old, args.months, args.seed):
             result["baseline"] = old.get("baseline")
     if result.get("baseline") is None:
         result.pop("baseline", None)

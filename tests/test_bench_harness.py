@@ -33,3 +33,10 @@ def test_the_report_says_the_baseline_did_not_finish() -> None:
     text = "\n".join(pipeline_bench.baseline_markdown(stopped, full, None))
     assert "did not finish: it passed the 16.5 GB cap after 356.6 s (phases finished, s: read 318.9)" in text
     assert "Speed-up" not in text
+
+
+def test_a_recorded_baseline_counts_only_for_the_same_delivery_set() -> None:
+    recorded = {"months": 2, "seed": 1, "baseline": {"wall_seconds": 356.6}}
+    assert pipeline_bench.same_delivery_set(recorded, months=2, seed=1)
+    assert not pipeline_bench.same_delivery_set(recorded, months=3, seed=1)  # month 1's files differ
+    assert not pipeline_bench.same_delivery_set(recorded, months=2, seed=7)
