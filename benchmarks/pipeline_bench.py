@@ -49,6 +49,7 @@ BENCH_KEY = "popbase-benchmark-pseudonym-key-not-a-secret-0123456789"
 STAGES = ["ingest", "standardise", "base", "flags", "checks", "publish", "report", "retention"]
 FEEDS = ["hukou", "residence_permit", "education", "social_insurance", "tax", "marriage", "property"]
 MB = 2**20
+UNITS = "Memory, spill and file sizes in MB are MiB (2^20 bytes); delivery sets in GB are 10^9 bytes."
 
 
 # --------------------------------------------------------------------------------------------- sampling
@@ -508,7 +509,8 @@ def size_markdown(r: dict) -> str:
         f"# Pipeline benchmark: {r['persons']:,} persons", "",
         f"Machine: {m['cores']} cores, {m['ram_gb']} GiB RAM, Python {m['python']}, duckdb {m['duckdb']}, "
         f"dagster {m['dagster']}, pandas {m['pandas']}; DuckDB memory_limit {m['memory_limit']}, "
-        f"threads {m['threads']}; {m['date']}. Shared machine: load average at start {m['loadavg_at_start']}.", "",
+        f"threads {m['threads']}; {m['date']}. Shared machine: load average at start {m['loadavg_at_start']}.",
+        "", UNITS, "",
         f"Delivery set: {r['months']} months, seed {r['seed']}, {r['generation']['rows']:,} rows, "
         f"{r['generation']['bytes'] / 1e9:.2f} GB (generated in {r['generation']['seconds']} s or reused)."
         + (f" Snapshots kept per feed: {r['keep_snapshots']}." if r.get("keep_snapshots") else ""), "",
@@ -626,7 +628,7 @@ def combined_markdown(results: list[dict]) -> str:
         f"Machine: {m['cores']} cores, {m['ram_gb']} GiB RAM, Python {m['python']}, duckdb {m['duckdb']}, "
         f"dagster {m['dagster']}, pandas {m['pandas']}, DuckDB memory_limit {m['memory_limit']}, "
         f"threads {m['threads']}. The machine is shared: the load-average and other-process CPU columns show "
-        "how contaminated each number is. Per-size details: pipeline_<N>.md / .json.", "",
+        "how contaminated each number is. Per-size details: pipeline_<N>.md / .json.", "", UNITS, "",
         "| persons | run | wall s | CPU s | peak RSS MB | " + " | ".join(f"{s} s" for s in STAGES)
         + " | orchestration s | load 1m mean | other-process CPU s |",
         "|---:|---|---:|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|---:|",
