@@ -502,6 +502,11 @@ def _fmt_s(x: float | None) -> str:
     return "–" if x is None else f"{x:,.1f}"
 
 
+def _fmt_mb(x: int | None) -> str:
+    """A peak RSS; a step shorter than the sampling interval has no sample (0), shown as "–"."""
+    return f"{x:,}" if x else "–"
+
+
 def size_markdown(r: dict) -> str:
     m = r["machine"]
     full, monthly = r["runs"].get("full"), r["runs"].get("monthly")
@@ -512,7 +517,7 @@ def size_markdown(r: dict) -> str:
         f"threads {m['threads']}; {m['date']}. Shared machine: load average at start {m['loadavg_at_start']}.",
         "", UNITS, "",
         f"Delivery set: {r['months']} months, seed {r['seed']}, {r['generation']['rows']:,} rows, "
-        f"{r['generation']['bytes'] / 1e9:.2f} GB (generated in {r['generation']['seconds']} s or reused)."
+        f"{r['generation']['bytes'] / 1e9:.2f} GB (generated in {r['generation']['seconds']} s; later runs reuse it)."
         + (f" Snapshots kept per feed: {r['keep_snapshots']}." if r.get("keep_snapshots") else ""), "",
         *([f"Code: {r['code']['mode']} at commit {r['code']['commit'][:10]}"
            + (f" — {r['code']['note']}" if r['code'].get('note') else ""), ""] if r.get("code") else []),
@@ -537,8 +542,8 @@ def size_markdown(r: dict) -> str:
         a = (full or {}).get("stages", {}).get(st)
         b = (monthly or {}).get("stages", {}).get(st)
         if a or b:
-            lines.append(f"| {st} | {_fmt_s(a and a['seconds'])} | {a['peak_rss_mb'] if a else '–'} | "
-                         f"{_fmt_s(b and b['seconds'])} | {b['peak_rss_mb'] if b else '–'} |")
+            lines.append(f"| {st} | {_fmt_s(a and a['seconds'])} | {_fmt_mb(a and a['peak_rss_mb'])} | "
+                         f"{_fmt_s(b and b['seconds'])} | {_fmt_mb(b and b['peak_rss_mb'])} |")
     for run in (full, monthly):
         if not run:
             continue
@@ -551,17 +556,17 @@ def size_markdown(r: dict) -> str:
                 lines.append(
                     f"| {feed} | {f['rows_received']:,} | {f['bytes'] / MB:,.1f} | {f.get('ingest_seconds', '–')} | "
                     f"{f.get('ingest_rows_per_s', 0):,} | {f.get('ingest_mb_per_s', '–')} | "
-                    f"{f.get('ingest_peak_rss_mb', '–')} | {f.get('staging_seconds', '–')} | "
+                    f"{_fmt_mb(f.get('ingest_peak_rss_mb'))} | {f.get('staging_seconds', '–')} | "
                     f"{f.get('staging_rows_per_s', 0):,} |"
                 )
     if full:
         top = sorted(full["steps"], key=lambda s: -s["seconds"])[:12]
         lines += ["", "## Slowest steps (full run)", "", "| step | stage | s | peak RSS MB |", "|---|---|---:|---:|"]
-        lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {s['peak_rss_mb']:,} |" for s in top]
+        lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {_fmt_mb(s['peak_rss_mb'])} |" for s in top]
     if monthly:
         top = sorted(monthly["steps"], key=lambda s: -s["seconds"])[:8]
         lines += ["", "## Slowest steps (monthly run)", "", "| step | stage | s | peak RSS MB |", "|---|---|---:|---:|"]
-        lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {s['peak_rss_mb']:,} |" for s in top]
+        lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {_fmt_mb(s['peak_rss_mb'])} |" for s in top]
     later = [run for label, run in r["runs"].items() if label.startswith("month_")]
     if monthly and later:
         lines += month_after_month(full, [monthly, *later])
@@ -609,12 +614,15 @@ def month_after_month(full: dict | None, months: list[dict]) -> list[str]:
     last = {s["step"]: s["seconds"] for s in months[-1]["steps"]}
     grown = sorted(last, key=lambda k: first.get(k, 0) - last[k])[:6]
     lines = ["", "## Month after month (each run loads one more month of deliveries)", "",
-             "| run | wall s | CPU s | peak RSS MB | work file MB after | "
+             "The step columns are the six steps that grew most from month 2 to the last month (at small sizes"
+             " their differences are noise); % of full is the run's wall time against the full run's.", "",
+             "| run | wall s | % of full | CPU s | peak RSS MB | work file MB after | "
              + " | ".join(f"{g} s" for g in grown) + " |",
-             "|---|---:|---:|---:|---:|" + "---:|" * len(grown)]
+             "|---|---:|---:|---:|---:|---:|" + "---:|" * len(grown)]
     for run in [r for r in (full, *months) if r]:
         steps = {s["step"]: s["seconds"] for s in run["steps"]}
-        lines.append(f"| {run['label']} | {run['wall_seconds']} | {run['process_cpu_seconds']} | "
+        share = f"{run['wall_seconds'] / full['wall_seconds']:.0%}" if full else "–"
+        lines.append(f"| {run['label']} | {run['wall_seconds']} | {share} | {run['process_cpu_seconds']} | "
                      f"{run['peak_rss_mb']:,} | {run['file_mb']['work.duckdb']:,} | "
                      + " | ".join(_fmt_s(steps.get(g)) for g in grown) + " |")
     return lines
