@@ -741,7 +741,9 @@ def main() -> None:
         res = one_run(args._one_run, args._label, args._dates.split(","), args.memory_limit, args.threads,
                       args.keep_snapshots)
         (args._one_run / f"{args._label}.json").write_text(json.dumps(res, indent=1))
-        return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)  # as `popbase`: skip tearing down DuckDB's bindings, which print reference-leak notes
     if args.markdown_only:
         for p in sorted(RESULTS.glob("pipeline_*.json")):
             write_results(json.loads(p.read_text()))
