@@ -454,17 +454,18 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
     result: dict = {"persons": persons, "months": args.months, "seed": args.seed, "generation": gen_info,
                     "keep_snapshots": args.keep_snapshots,
                     "machine": machine(args.memory_limit, args.threads), "code": args.code_info, "runs": {}}
+    previous = RESULTS / f"pipeline_{persons}.json"
+    recorded = json.loads(previous.read_text()) if previous.exists() else None
+    # what was recorded counts only for the same delivery set (see same_delivery_set)
+    same_set = recorded is not None and same_delivery_set(recorded, args.months, args.seed)
     if not args.runs:  # the baseline alone: the pipeline's runs stay as recorded, with their machine and code
-        result = json.loads((RESULTS / f"pipeline_{persons}.json").read_text())
-        if not same_delivery_set(result, args.months, args.seed):
-            raise SystemExit(f"the recorded runs used --months {result.get('months')} --seed {result.get('seed')}: "
-                             "run the baseline on the same delivery set")
+        if not same_set:
+            raise SystemExit(f"no recorded runs on this delivery set (--months {args.months} --seed {args.seed}) "
+                             f"in {previous}: run the baseline on the set the runs used")
+        result = recorded
     elif "full" not in args.runs:  # monthly only: continue a kept full run (same run dir, its full.json)
-        previous = RESULTS / f"pipeline_{persons}.json"
-        if previous.exists():
-            old = json.loads(previous.read_text())
-            result["runs"].update(old.get("runs", {}))
-            result["baseline"] = old.get("baseline")
+        if same_set:
+            result["runs"].update(recorded.get("runs", {}))
         result["runs"]["full"] = json.loads((run_dir / "full.json").read_text())
     else:
         if run_dir.exists():
@@ -477,11 +478,8 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
             label = "monthly" if number == 2 else f"month_{number}"
             link_month(gen, run_dir / "landing", date)
             result["runs"][label] = child_run(run_dir, label, [date], args)
-    previous = RESULTS / f"pipeline_{persons}.json"
-    if not args.baseline and result.get("baseline") is None and previous.exists():
-        old = json.loads(previous.read_text())
-        if same_delivery_set(old, args.months, args.seed):
-            result["baseline"] = old.get("baseline")
+    if not args.baseline and result.get("baseline") is None and same_set:
+        result["baseline"] = recorded.get("baseline")
     if result.get("baseline") is None:
         result.pop("baseline", None)
     if args.baseline:
