@@ -271,11 +271,19 @@ def test_flag_name_mismatch_ignores_harmless_variants(fx: StagingFixture) -> Non
 
 
 def test_flag_multiple_hukou(fx: StagingFixture) -> None:
-    fx.hukou(MAN, household_no="H1")
+    """A person in several households is flagged and represented by the registration with status normal,
+    then the lowest household number; household_count keeps how many there are."""
+    fx.hukou(MAN, household_no="H0", person_status="2", status_change_date=date("2026-03-15"))
     fx.hukou(MAN, household_no="H2", relation_code="20")
+    fx.hukou(MAN, household_no="H1")
     fx.hukou(WOMAN, household_no="H1", relation_code="10")
     fx.build()
     assert fx.flags("MULTIPLE_HUKOU") == [MAN]
+    rows = fx.con.execute(
+        "select citizen_id, household_no, household_count from intermediate.int_hukou_persons order by all"
+    ).fetchall()
+    assert sorted(rows) == sorted([(MAN, "H1", 3), (WOMAN, "H1", 1)])
+    assert fx.person(MAN)["household_no"] == "H1"
 
 
 def test_flags_activity_and_benefit_after_death(fx: StagingFixture) -> None:

