@@ -251,6 +251,18 @@ def test_flags_sex_and_birth_date_mismatch(fx: StagingFixture) -> None:
     assert fx.flags("BIRTH_DATE_MISMATCH") == [WOMAN]
 
 
+def test_flag_name_mismatch_takes_the_hukou_name_when_both_registers_name_the_person(fx: StagingFixture) -> None:
+    fx.hukou(MAN, name="张三")
+    fx.add("residence_permit", citizen_id=MAN, name="张叁", residence_district_code="330303")
+    fx.tax(MAN, "2026-09-01", "1", name="张三", agent_credit_code="A")
+    fx.tax(MAN, "2026-09-01", "1", name="张叁", agent_credit_code="B")
+    fx.build()
+    found = fx.con.execute(
+        "select feed, count(*) from marts.person_flags where flag_code = 'NAME_MISMATCH' group by feed order by feed"
+    ).fetchall()
+    assert found == [("residence_permit", 1), ("tax", 1)]
+
+
 def test_flag_name_mismatch_ignores_harmless_variants(fx: StagingFixture) -> None:
     minority = make_id(seq=143)
     fx.hukou(MAN, name="张三")
