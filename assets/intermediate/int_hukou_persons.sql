@@ -18,6 +18,10 @@ repeated as (
     having count(*) > 1
 ),
 ranked as (
+    select c.*, 1::bigint as household_count, 1::bigint as preference
+    from current_rows as c
+    anti join repeated as r on r.citizen_id = c.citizen_id
+    union all by name
     select
         c.*,
         r.household_count,
@@ -25,23 +29,6 @@ ranked as (
     from current_rows as c
     inner join repeated as r on r.citizen_id = c.citizen_id
 )
-select
-    citizen_id,
-    delivery_id,
-    delivery_date,
-    name,
-    ethnicity_code,
-    household_no,
-    relation_code,
-    hukou_district_code,
-    hukou_address,
-    former_hukou_nature,
-    person_status,
-    status_change_date,
-    1::bigint as household_count
-from current_rows
-anti join repeated using (citizen_id)
-union all
 select
     citizen_id,
     delivery_id,

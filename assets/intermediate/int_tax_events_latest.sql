@@ -41,38 +41,34 @@ from tel_in_force
 where not exists (select 1 from tel_resume)
     or delivery_id not in (select delivery_id from ops.tax_events_latest_sources);
 
+-- the staged rows of the deliveries read now, with the columns this table keeps
+create or replace temp view tel_new_rows as
+select
+    t.delivery_id, t.delivery_date, t.source_file, t.source_row, t.id_type, t.id_number, t.citizen_id,
+    t.income_period, t.income_item, t.income_amount, t.agent_credit_code, t.tax_office_district_code
+from staging.stg_tax as t
+semi join tel_read as d on d.delivery_id = t.delivery_id;
+
 -- the table and the list of what it holds change together
 begin transaction;
 delete from intermediate.int_tax_events_latest where not exists (select 1 from tel_resume);
 -- rows re-sent in a delivery read now are replaced by it
 delete from intermediate.int_tax_events_latest as o
-using (
-    select t.id_type, t.id_number, t.income_period, t.income_item, t.agent_credit_code
-    from staging.stg_tax as t
-    semi join tel_read as d on d.delivery_id = t.delivery_id
-) as n
+using tel_new_rows as n
 where o.id_type = n.id_type and o.id_number = n.id_number and o.income_period = n.income_period
     and o.income_item = n.income_item and o.agent_credit_code = n.agent_credit_code;
 -- One delivery read (every monthly run, and a first run): staging keeps one row per natural key in a
 -- delivery, so its rows go in as they are. Several (a rebuild): the latest delivery of each key wins. The
 -- window is what a first run at 10M persons spent most of this step on (8.1 of 10 s for 11.7M rows).
 insert into intermediate.int_tax_events_latest by name
-select
-    t.delivery_id, t.delivery_date, t.source_file, t.source_row, t.id_type, t.id_number, t.citizen_id,
-    t.income_period, t.income_item, t.income_amount, t.agent_credit_code, t.tax_office_district_code
-from staging.stg_tax as t
-semi join tel_read as d on d.delivery_id = t.delivery_id
+select * from tel_new_rows
 where (select count(*) from tel_read) = 1;
 insert into intermediate.int_tax_events_latest by name
-select
-    t.delivery_id, t.delivery_date, t.source_file, t.source_row, t.id_type, t.id_number, t.citizen_id,
-    t.income_period, t.income_item, t.income_amount, t.agent_credit_code, t.tax_office_district_code
-from staging.stg_tax as t
-semi join tel_read as d on d.delivery_id = t.delivery_id
+select * from tel_new_rows
 where (select count(*) from tel_read) > 1
 qualify row_number() over (
-    partition by t.id_type, t.id_number, t.income_period, t.income_item, t.agent_credit_code
-    order by t.delivery_date desc, t.delivery_id desc
+    partition by id_type, id_number, income_period, income_item, agent_credit_code
+    order by delivery_date desc, delivery_id desc
 ) = 1;
 delete from ops.tax_events_latest_sources;
 insert into ops.tax_events_latest_sources select delivery_id, delivery_date from tel_in_force;
