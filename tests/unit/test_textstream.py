@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lib.ingest.textstream import iter_text_chunks
+from pipelines.lib.ingest.textstream import is_utf8, iter_text_chunks
 
 
 def _lines(path: Path, encoding: str, chunk_bytes: int) -> tuple[list[str], list[tuple[int, int, str]]]:
@@ -49,3 +49,35 @@ def test_gb18030_bad_bytes_are_recorded(tmp_path: Path) -> None:
     got, bad = _lines(path, "gb18030", 1 << 20)
     assert got[:2] == ["姓名,地址", "王五,温州市鹿城区"]
     assert bad == [(3, len(good), "81")]
+
+
+@pytest.mark.parametrize("chunk_bytes", [50, 1 << 20])
+def test_only_the_lines_with_bad_bytes_are_decoded_again(tmp_path: Path, chunk_bytes: int) -> None:
+    """Bad lines are found by halving; the text and records equal a whole-file decode with replacement."""
+    lines = [f"{i},温州{i}".encode() for i in range(300)]
+    bad_lines = {3: b"\xff", 150: b"\xed\xa0\x80", 151: b"\xc0\x80", 298: b"\xe4\xb8"}  # surrogate, overlong, cut
+    for i, junk in bad_lines.items():
+        lines[i] = lines[i][:2] + junk + lines[i][2:]
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    got, bad = _lines(path, "utf-8", chunk_bytes)
+    assert got == data.decode("utf-8", "replace").splitlines()
+    expected = []
+    for i in sorted(bad_lines):
+        with pytest.raises(UnicodeDecodeError) as error:
+            lines[i].decode("utf-8")
+        first = lines[i][error.value.start:min(error.value.end, error.value.start + 8)]
+        expected.append((i + 1, sum(len(line) + 1 for line in lines[:i]) + 2, first.hex(" ")))
+    assert bad == expected
+
+
+@pytest.mark.parametrize("data", [b"ok", "温州".encode(), b"\xff", b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80",
+                                  "温州".encode()[:-1]])
+def test_is_utf8_follows_pythons_strict_decoder(data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    assert is_utf8(data) is valid

@@ -57,7 +57,15 @@ def prefix_rows(data: bytes, first_line: int) -> bytes:
     prefix = np.empty((starts.size, PREFIX_LEN), dtype=np.uint8)
     prefix[:, :ROW_DIGITS] = (rows[:, None] // _POWERS) % 10 + 48
     prefix[:, ROW_DIGITS] = 44
-    return np.insert(arr, np.repeat(starts, PREFIX_LEN), prefix.ravel()).tobytes()
+    # where each prefix lands in the output: its line's start, moved by the prefixes before it; a mask
+    # then places prefixes and data in one pass each (np.insert sorted the positions: 1.5x slower)
+    at = (starts + PREFIX_LEN * np.arange(starts.size))[:, None] + np.arange(PREFIX_LEN)
+    is_prefix = np.zeros(arr.size + prefix.size, dtype=bool)
+    is_prefix[at.ravel()] = True
+    out = np.empty(is_prefix.size, dtype=np.uint8)
+    out[is_prefix] = prefix.ravel()
+    out[~is_prefix] = arr
+    return out.tobytes()
 
 
 class _PrefixedStream(io.RawIOBase):

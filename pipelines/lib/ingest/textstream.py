@@ -2,9 +2,12 @@
 
 Chunks are cut after a newline byte. That is safe for every supported encoding: in UTF-8 and in
 GB18030 the byte 0x0A only ever encodes U+000A, never part of a multibyte character, so each chunk
-decodes on its own. A UTF-8 chunk that is valid passes through as read. Otherwise the chunk is decoded
-with an error handler that replaces bad bytes with U+FFFD and records their offset, so the rows
-holding them can be quarantined with the exact line and byte offset.
+decodes on its own. UTF-8 is validated by Arrow (no decode, no GIL) and passes through as read; in a
+chunk that fails, the lines holding bad bytes are found by halving and only they are decoded, with an
+error handler that replaces bad bytes with U+FFFD and records their offset, so the rows holding them
+can be quarantined with the exact line and byte offset. GB18030 chunks are decoded whole that way.
+At 10M persons a UTF-8 delivery has bad bytes in nearly every 8 MB chunk: decoding whole chunks took
+education's ingest 13.5 s, decoding the bad lines only 10.6 s.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
 
 CHUNK_BYTES = 8 << 20
 _ERRORS = "popbase-record"
@@ -95,25 +101,72 @@ def iter_text_chunks(path: Path, encoding: str, chunk_bytes: int = CHUNK_BYTES) 
                 return
 
 
-def _decode_chunk(codec: str, raw: bytearray, line: int, offset: int) -> TextChunk:
-    """The chunk as UTF-8. Valid UTF-8 is passed through as read (the BOM at the file's start removed);
-    anything else is decoded with bad byte ranges replaced by U+FFFD and recorded."""
-    skip = 3 if codec == "utf-8" and offset == 0 and raw.startswith(codecs.BOM_UTF8) else 0
-    if codec == "utf-8":
-        try:
-            raw.decode("utf-8")  # validation only: the common case keeps the bytes as they are
-        except UnicodeDecodeError:
-            pass
+def is_utf8(data: bytes | bytearray) -> bool:
+    """Whether `data` is valid UTF-8 (Python's strict rules: no surrogates, no overlong forms).
+
+    Arrow validates without decoding and without holding the GIL: ~0.02 s per 128 MB, where
+    `bytes.decode` took 0.23 s and blocked the threads that parse and load the previous chunk.
+    """
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _invalid_lines(raw: bytearray, starts: np.ndarray) -> list[int]:
+    """The lines (index i: bytes starts[i]:starts[i + 1]) that are not valid UTF-8, found by halving.
+
+    A delivery has a few such lines among tens of thousands per chunk, so halving the ranges that fail
+    validates little more than the chunk twice.
+    """
+    invalid, todo = [], [(0, starts.size - 1)]
+    view = memoryview(raw)
+    while todo:  # O(bad lines x log lines) ranges
+        lo, hi = todo.pop()
+        if is_utf8(view[starts[lo]:starts[hi]]):
+            continue
+        if hi - lo == 1:
+            invalid.append(lo)
         else:
-            del raw[:skip]
-            return TextChunk(raw, line)
-    _local.errors = []
-    text = codecs.decode(memoryview(raw)[skip:], codec, _ERRORS)
-    errors, _local.errors = _local.errors, []
-    chunk = TextChunk(text.encode("utf-8"), line)
+            mid = (lo + hi) // 2
+            todo += [(mid, hi), (lo, mid)]
+    return sorted(invalid)
+
+
+def _decode_chunk(codec: str, raw: bytearray, line: int, offset: int) -> TextChunk:
+    """The chunk as UTF-8 (a BOM at the file's start removed), bad byte ranges replaced by U+FFFD and
+    recorded. UTF-8 is passed through as read except the lines that hold bad bytes; GB18030 is decoded."""
+    skip = 3 if codec == "utf-8" and offset == 0 and raw.startswith(codecs.BOM_UTF8) else 0
+    if codec == "utf-8" and is_utf8(raw):  # the common case keeps the bytes as they are
+        del raw[:skip]
+        return TextChunk(raw, line)
+    if codec == "utf-8":
+        newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10) + 1
+        starts = np.concatenate(([skip], newlines, [len(raw)]))
+        lines = [(int(starts[i]), int(starts[i + 1])) for i in _invalid_lines(raw, starts)]
+    else:
+        lines = [(skip, len(raw))]
+    pieces: list[bytes] = []
+    bad: list[BadBytes] = []
+    done = skip
+    for begin, end in lines:
+        _local.errors = []
+        text = codecs.decode(memoryview(raw)[begin:end], codec, _ERRORS)
+        errors, _local.errors = _local.errors, []
+        pieces += [bytes(raw[done:begin]), text.encode("utf-8")]
+        done = end
+        bad += _bad_bytes(codec, raw, [(begin + s, begin + e) for s, e in errors], line, offset)
+    pieces.append(bytes(raw[done:]))
+    return TextChunk(b"".join(p for p in pieces if p), line, bad)  # one piece is returned as it is
+
+
+def _bad_bytes(codec: str, raw: bytearray, errors: list[tuple[int, int]], line: int, offset: int) -> list[BadBytes]:
+    """One record per line with bad bytes (its first bad range); `errors` are byte ranges of `raw`."""
+    found: list[BadBytes] = []
     seen: set[int] = set()
-    for error_start, error_end in errors:  # a loop over the (few) bad byte ranges only
-        start, end = error_start + skip, error_end + skip
+    for start, end in errors:  # a loop over the (few) bad byte ranges only
         line_idx = raw.count(b"\n", 0, start)
         if line_idx in seen:
             continue
@@ -122,6 +175,6 @@ def _decode_chunk(codec: str, raw: bytearray, line: int, offset: int) -> TextChu
         line_end = raw.find(b"\n", start)
         raw_line = bytes(raw[line_start: len(raw) if line_end < 0 else line_end])
         text_line = raw_line.decode(codec, "replace").rstrip("\r")
-        chunk.bad.append(BadBytes(line + line_idx, offset + start, start - line_start,
-                                  raw[start:min(end, start + 8)].hex(" "), text_line))
-    return chunk
+        found.append(BadBytes(line + line_idx, offset + start, start - line_start,
+                              raw[start:min(end, start + 8)].hex(" "), text_line))
+    return found
