@@ -23,6 +23,7 @@ Writes benchmarks/results/pipeline_<N>.json, pipeline_<N>.md and the combined pi
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import datetime as dt
 import json
@@ -54,9 +55,10 @@ UNITS = "Memory, spill and file sizes in MB are MiB (2^20 bytes); delivery sets 
 
 # --------------------------------------------------------------------------------------------- sampling
 class Sampler:
-    """Samples RSS (process + children), load average and the spill directory size in a background thread.
+    """Samples RSS and CPU time (process + children), load average and the spill directory size in a thread.
 
-    Samples are (unix time, rss bytes); they are attributed to steps afterwards from the event log times.
+    Samples are (unix time, rss bytes) and (unix time, CPU seconds so far); they are attributed to steps
+    afterwards from the event log times.
     """
 
     def __init__(self, interval: float = 0.2, spill_dir: Path | None = None, pid: int | None = None) -> None:
@@ -64,6 +66,7 @@ class Sampler:
         self.interval = interval
         self.spill_dir = spill_dir
         self.samples: list[tuple[float, int]] = []
+        self.cpu: list[tuple[float, float]] = []
         self.loads: list[tuple[float, float]] = []
         self.spill_peak = 0
         self._stop = threading.Event()
@@ -79,6 +82,16 @@ class Sampler:
         except psutil.Error:
             return 0
 
+    def cpu_seconds(self) -> float:
+        try:
+            times = [self.proc.cpu_times()]
+            for c in self.proc.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    times.append(c.cpu_times())
+            return sum(t.user + t.system for t in times)
+        except psutil.Error:
+            return self.cpu[-1][1] if self.cpu else 0.0
+
     def _spill(self) -> int:
         if not self.spill_dir or not self.spill_dir.is_dir():
             return 0
@@ -93,6 +106,7 @@ class Sampler:
         while not self._stop.is_set():
             now = time.time()
             self.samples.append((now, self.rss()))
+            self.cpu.append((now, self.cpu_seconds()))
             if n % 25 == 0:  # every 5 s
                 self.loads.append((now, os.getloadavg()[0]))
                 self.spill_peak = max(self.spill_peak, self._spill())
@@ -107,6 +121,24 @@ class Sampler:
         self._stop.set()
         self._t.join()
         self.samples.append((time.time(), self.rss()))
+        self.cpu.append((time.time(), self.cpu_seconds()))
+
+
+def cpu_between(cpu: list[tuple[float, float]], start: float, end: float) -> float:
+    """CPU seconds used between two instants, interpolated linearly between the cumulative samples."""
+
+    def at(t: float) -> float:
+        if not cpu:
+            return 0.0
+        i = bisect.bisect_left(cpu, (t, -1.0))
+        if i == 0:
+            return cpu[0][1]
+        if i == len(cpu):
+            return cpu[-1][1]
+        (t0, c0), (t1, c1) = cpu[i - 1], cpu[i]
+        return c0 + (c1 - c0) * (t - t0) / (t1 - t0) if t1 > t0 else c1
+
+    return max(0.0, at(end) - at(start))
 
 
 def stage_of(step_key: str) -> tuple[str, str | None]:
@@ -209,6 +241,7 @@ def one_run(
             if s["start"] <= ts <= s["end"]:
                 peak = max(peak, rss)
         s["peak_rss_mb"] = round(peak / MB)
+        s["cpu_seconds"] = round(cpu_between(sampler.cpu, s["start"], s["end"]), 1)
     in_steps = sum(s["end"] - s["start"] for s in step_list)
 
     # rows and bytes of the deliveries new in this run
@@ -291,7 +324,7 @@ def one_run(
         "file_mb": sizes,
         "stages": stages,
         "feeds": feeds,
-        "steps": [{k: s[k] for k in ("step", "stage", "seconds", "peak_rss_mb")} for s in step_list],
+        "steps": [{k: s[k] for k in ("step", "stage", "seconds", "cpu_seconds", "peak_rss_mb")} for s in step_list],
         "table_rows": {k: v for k, v in tables.items() if k.startswith(("marts.", "staging.", "raw."))},
         "base_churn": churn,
     }
@@ -557,14 +590,9 @@ def size_markdown(r: dict) -> str:
                     f"{_fmt_mb(f.get('ingest_peak_rss_mb'))} | {f.get('staging_seconds', '–')} | "
                     f"{f.get('staging_rows_per_s', 0):,} |"
                 )
-    if full:
-        top = sorted(full["steps"], key=lambda s: -s["seconds"])[:12]
-        lines += ["", "## Slowest steps (full run)", "", "| step | stage | s | peak RSS MB |", "|---|---|---:|---:|"]
-        lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {_fmt_mb(s['peak_rss_mb'])} |" for s in top]
-    if monthly:
-        top = sorted(monthly["steps"], key=lambda s: -s["seconds"])[:8]
-        lines += ["", "## Slowest steps (monthly run)", "", "| step | stage | s | peak RSS MB |", "|---|---|---:|---:|"]
-        lines += [f"| {s['step']} | {s['stage']} | {s['seconds']} | {_fmt_mb(s['peak_rss_mb'])} |" for s in top]
+    for run, label, n in ((full, "full", 12), (monthly, "monthly", 8)):
+        if run:
+            lines += slowest_steps(run, label, n)
     later = [run for label, run in r["runs"].items() if label.startswith("month_")]
     if monthly and later:
         lines += month_after_month(full, [monthly, *later])
@@ -603,6 +631,20 @@ def baseline_markdown(b: dict, full: dict, baseline_machine: dict | None) -> lis
         lines += ["", "Baseline phases (s): " + ", ".join(f"{k} {v}" for k, v in b["phases"].items())]
     if b.get("persons_out") is not None:
         lines += [f"Baseline output: {b['persons_out']:,} person rows."]
+    return lines
+
+
+def slowest_steps(run: dict, label: str, n: int) -> list[str]:
+    """The run's `n` slowest steps; CPU % is CPU seconds over wall seconds (cores x 100 % = all busy)."""
+    lines = ["", f"## Slowest steps ({label} run)", "",
+             "CPU % is the run's CPU time during the step over its wall time: a step well under the number of cores x "
+             "100 % leaves cores idle (Python on its critical path).", "",
+             "| step | stage | s | CPU s | CPU % | peak RSS MB |", "|---|---|---:|---:|---:|---:|"]
+    for s in sorted(run["steps"], key=lambda s: -s["seconds"])[:n]:
+        cpu = s.get("cpu_seconds")
+        share = f"{100 * cpu / s['seconds']:.0f} %" if cpu is not None and s["seconds"] > 0 else "–"
+        lines.append(f"| {s['step']} | {s['stage']} | {s['seconds']} | {'–' if cpu is None else cpu} | {share} | "
+                     f"{_fmt_mb(s['peak_rss_mb'])} |")
     return lines
 
 

@@ -40,3 +40,21 @@ def test_a_recorded_baseline_counts_only_for_the_same_delivery_set() -> None:
     assert pipeline_bench.same_delivery_set(recorded, months=2, seed=1)
     assert not pipeline_bench.same_delivery_set(recorded, months=3, seed=1)  # month 1's files differ
     assert not pipeline_bench.same_delivery_set(recorded, months=2, seed=7)
+
+
+def test_cpu_time_is_attributed_to_a_step_between_samples() -> None:
+    cpu = [(0.0, 0.0), (1.0, 2.0), (2.0, 2.0), (3.0, 5.0)]  # (unix time, cumulative CPU seconds)
+    assert pipeline_bench.cpu_between(cpu, 0.5, 1.0) == 1.0
+    assert pipeline_bench.cpu_between(cpu, 1.0, 2.0) == 0.0
+    assert pipeline_bench.cpu_between(cpu, 0.0, 3.0) == 5.0
+    assert pipeline_bench.cpu_between(cpu, 2.5, 9.0) == 1.5  # past the last sample: its value
+    assert pipeline_bench.cpu_between([], 0.0, 1.0) == 0.0
+
+
+def test_the_slowest_steps_show_cpu_use_and_tolerate_older_results() -> None:
+    hukou = {"step": "raw__hukou", "stage": "ingest", "seconds": 20.0, "cpu_seconds": 22.0, "peak_rss_mb": 1700}
+    base = {"step": "marts__population_base", "stage": "base", "seconds": 50.0, "peak_rss_mb": 4600}  # older JSON
+    run = {"steps": [hukou, base]}
+    lines = pipeline_bench.slowest_steps(run, "full", 12)
+    assert lines[-2] == "| marts__population_base | base | 50.0 | – | – | 4,600 |"
+    assert lines[-1] == "| raw__hukou | ingest | 20.0 | 22.0 | 110 % | 1,700 |"
