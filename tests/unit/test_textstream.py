@@ -81,3 +81,19 @@ def test_is_utf8_follows_pythons_strict_decoder(data: bytes) -> None:
     except UnicodeDecodeError:
         valid = False
     assert is_utf8(data) is valid
+
+
+def test_a_file_in_the_wrong_encoding_has_every_line_recorded_once(tmp_path: Path) -> None:
+    """GB18030 bytes read as UTF-8: bad bytes on every line, each line recorded once at its first bad range."""
+    lines = [f"{i},温州市鹿城区{i}".encode("gb18030") for i in range(2000)]
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    got, bad = _lines(path, "utf-8", 1 << 20)
+    assert got == [line.decode("utf-8", "replace") for line in lines]
+    expected = []
+    for i, line in enumerate(lines):
+        with pytest.raises(UnicodeDecodeError) as error:
+            line.decode("utf-8")
+        first = line[error.value.start:min(error.value.end, error.value.start + 8)]
+        expected.append((i + 1, sum(len(x) + 1 for x in lines[:i]) + error.value.start, first.hex(" ")))
+    assert bad == expected
