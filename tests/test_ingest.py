@@ -282,6 +282,17 @@ def test_an_unknown_json_key_in_the_last_line_rejects_the_delivery(con, landing,
     assert raw_rows(con, "social_insurance") == []
 
 
+def test_a_file_in_another_encoding_is_rejected_naming_the_encoding_to_re_export_in(con, landing):
+    header = ",".join(FEEDS["education"].headers).encode("gb18030")  # a UTF-8 feed delivered in GB18030
+    rows = [_csv_line("education", sample_row("education", 学籍号=f"S{i}"), "gb18030") for i in range(3)]
+    write_lines(landing, "education", DAY, [header, *rows], 3, "e.csv")
+    [o] = ingest_feed(con, FEEDS["education"], landing)
+    assert o.status == "rejected"
+    assert o.message.startswith("file e.csv: the header line has bytes not valid UTF-8 at byte offset ")
+    assert o.message.endswith("re-export the file in UTF-8")
+    assert raw_rows(con, "education") == []
+
+
 def test_quoted_values_with_commas_and_newlines(con, landing):
     header = ",".join(FEEDS["education"].headers).encode()
     r1 = sample_row("education", 学籍号="S1", 学校名称='温州市"实验",小学')

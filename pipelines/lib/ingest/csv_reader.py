@@ -93,9 +93,10 @@ class _PrefixedStream(io.RawIOBase):
         return n
 
 
-def _header(first: TextChunk, source_file: str) -> list[str]:
-    if any(b.line_no == 1 for b in first.bad):
-        raise DeliveryRejected(f"file {source_file}: the header line has bytes not valid in the feed's encoding")
+def _header(first: TextChunk, source_file: str, encoding: str) -> list[str]:
+    bad = next((b for b in first.bad if b.line_no == 1), None)
+    if bad is not None:  # the whole file is likely in another encoding: the detail says which to re-export in
+        raise DeliveryRejected(f"file {source_file}: the header line has {bad.detail(encoding)}")
     end = first.data.find(b"\n")
     line = first.data[: end if end >= 0 else len(first.data)].decode("utf-8").rstrip("\r")
     return next(csv.reader([line]), [])
@@ -107,7 +108,7 @@ def read_csv_file(sink: FileSink, feed: Feed, path: Path, encoding: str) -> int:
     first = next(chunks, None)
     if first is None or not first.data.strip():
         raise DeliveryRejected(f"file {sink.source_file} is empty (not even a header)")
-    names = check_header(feed, sink.source_file, _header(first, sink.source_file))
+    names = check_header(feed, sink.source_file, _header(first, sink.source_file, encoding))
     bad: dict[int, BadBytes] = {}
     quoted: list[bool] = []
 
