@@ -142,9 +142,9 @@ def _decode_chunk(codec: str, raw: bytearray, line: int, offset: int) -> TextChu
     if codec == "utf-8" and is_utf8(raw):  # the common case keeps the bytes as they are
         del raw[:skip]
         return TextChunk(raw, line)
+    newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
     if codec == "utf-8":
-        newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10) + 1
-        starts = np.concatenate(([skip], newlines, [len(raw)]))
+        starts = np.concatenate(([skip], newlines + 1, [len(raw)]))
         lines = [(int(starts[i]), int(starts[i + 1])) for i in _invalid_lines(raw, starts)]
     else:
         lines = [(skip, len(raw))]
@@ -160,18 +160,19 @@ def _decode_chunk(codec: str, raw: bytearray, line: int, offset: int) -> TextChu
         done = end
     pieces.append(bytes(raw[done:]))
     data = b"".join(p for p in pieces if p)  # one piece is returned as it is
-    return TextChunk(data, line, _bad_bytes(codec, raw, errors, line, offset))
+    return TextChunk(data, line, _bad_bytes(codec, raw, newlines, errors, line, offset))
 
 
-def _bad_bytes(codec: str, raw: bytearray, errors: list[tuple[int, int]], line: int, offset: int) -> list[BadBytes]:
-    """One record per line with bad bytes (its first bad range); `errors` are byte ranges of `raw`, in order.
+def _bad_bytes(codec: str, raw: bytearray, newlines: np.ndarray, errors: list[tuple[int, int]], line: int,
+               offset: int) -> list[BadBytes]:
+    """One record per line with bad bytes (its first bad range); `errors` are byte ranges of `raw`, in order,
+    `newlines` the positions of its newline bytes.
 
-    Lines are looked up in one array of newline positions: a file in the wrong encoding has bad bytes in
-    every line, and searching the chunk for each of them made one such 1 MB chunk take 40 s.
+    Lines are looked up in the newline positions: a file in the wrong encoding has bad bytes in every line,
+    and searching the chunk for each of them made one such 1 MB chunk take 40 s.
     """
     if not errors:
         return []
-    newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
     starts = np.fromiter((start for start, _ in errors), dtype=np.int64, count=len(errors))
     line_of = np.searchsorted(newlines, starts)  # newlines before each bad range
     _, first = np.unique(line_of, return_index=True)
