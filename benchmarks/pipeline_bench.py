@@ -418,8 +418,8 @@ def baseline_run(gen: Path, date: str, out_dir: Path, cap_gb: float) -> dict:
     (out_dir / "baseline.json").unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).with_name("pandas_baseline.py")), "--landing", str(gen),
            "--date", date, "--out", str(out_dir / "baseline_persons.parquet"), "--json", str(out_dir / "baseline.json")]
-    print(f"[{dt.datetime.now():%H:%M:%S}] pandas baseline (stopped past {cap_gb:g} GB): {' '.join(cmd[1:])}",
-          flush=True)
+    print(f"[{dt.datetime.now():%H:%M:%S}] pandas baseline (memory cap {cap_gb:g} GB, stopped if it needs more): "
+          f"{' '.join(cmd[1:])}", flush=True)
     res = run_capped(cmd, cap_gb)
     result_file = out_dir / "baseline.json"
     return {**res, **(json.loads(result_file.read_text()) if result_file.exists() else {})}
