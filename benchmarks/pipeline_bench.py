@@ -13,6 +13,10 @@ again on the same work dir (the monthly run). With `--baseline`, the naive panda
 After each monthly run (outside its timing), the previous and the new published `population_base` are compared
 column by column (benchmarks/base_churn.py): how many persons' rows a month really changes.
 
+`--runs …,unchanged` adds one more monthly run in which nothing changed: the last month's snapshot deliveries
+delivered again byte for byte, dated the next month end, and no event deliveries. It is the cheapest month this
+design can have, so it bounds what any real month (the issue's "about 1 % of rows changed") can cost.
+
 Per run: STEP_START/STEP_SUCCESS timestamps from `instance.all_logs(run_id)`, RSS of the run process sampled
 every 0.2 s and attributed to the step running at that instant, the load average (the machine is shared),
 rows/s and MB/s of ingest and staging per feed (rows from ops.deliveries, bytes from the delivery files).
@@ -376,6 +380,30 @@ def link_month(gen: Path, landing: Path, date: str) -> list[str]:
     return linked
 
 
+def redeliver_unchanged(gen: Path, landing: Path, last: str) -> str:
+    """The snapshot deliveries of month `last` (YYYYMMDD) delivered again, dated the next month end: the data
+    files linked unchanged, each manifest the same but for its date. Event feeds deliver nothing. Returns the
+    new date (YYYYMMDD)."""
+    last_day = dt.datetime.strptime(last, "%Y%m%d").date()
+    new_day = (last_day.replace(day=28) + dt.timedelta(days=35)).replace(day=1) - dt.timedelta(days=1)
+    if new_day <= last_day:  # last was not a month end: the end of the next month
+        new_day = (new_day.replace(day=28) + dt.timedelta(days=35)).replace(day=1) - dt.timedelta(days=1)
+    new = f"{new_day:%Y%m%d}"
+    for feed in FEEDS:
+        src = gen / feed / last
+        manifest = json.loads((src / "_MANIFEST.json").read_text()) if (src / "_MANIFEST.json").exists() else {}
+        if manifest.get("kind") != "snapshot":
+            continue
+        dst = landing / feed / new
+        dst.mkdir(parents=True, exist_ok=True)
+        for path in src.iterdir():
+            if path.is_file() and path.name != "_MANIFEST.json" and not (dst / path.name).exists():
+                (dst / path.name).symlink_to(path.resolve())
+        manifest["delivery_date"] = new_day.isoformat()
+        (dst / "_MANIFEST.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    return new
+
+
 def code_snapshot(mode: str, workdir: Path) -> tuple[Path, dict]:
     """The pipeline code to run: `head` = `git archive HEAD` unpacked under the workdir (the working tree may
     be edited by others while a benchmark runs), `worktree` = this checkout as it is."""
@@ -511,6 +539,9 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
             label = "monthly" if number == 2 else f"month_{number}"
             link_month(gen, run_dir / "landing", date)
             result["runs"][label] = child_run(run_dir, label, [date], args)
+    if "unchanged" in args.runs:  # nothing changed: the last month's snapshots again, no events
+        date = redeliver_unchanged(gen, run_dir / "landing", dates[-1])
+        result["runs"]["unchanged"] = child_run(run_dir, "unchanged", [date], args)
     if not args.baseline and result.get("baseline") is None and same_set:
         result["baseline"] = recorded.get("baseline")
     if result.get("baseline") is None:
@@ -540,7 +571,7 @@ def _fmt_mb(x: int | None) -> str:
 
 def size_markdown(r: dict) -> str:
     m = r["machine"]
-    full, monthly = r["runs"].get("full"), r["runs"].get("monthly")
+    full, monthly, unchanged = (r["runs"].get(k) for k in ("full", "monthly", "unchanged"))
     lines = [
         f"# Pipeline benchmark: {r['persons']:,} persons", "",
         f"Machine: {m['cores']} cores, {m['ram_gb']} GiB RAM, Python {m['python']}, duckdb {m['duckdb']}, "
@@ -557,7 +588,7 @@ def size_markdown(r: dict) -> str:
         "CPU s (other processes) | load 1m mean / max |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for run in (full, monthly):
+    for run in (full, monthly, unchanged):
         if run:
             lines.append(
                 f"| {run['label']} | {run['wall_seconds']} | {run['in_steps_seconds']} | "
@@ -567,6 +598,12 @@ def size_markdown(r: dict) -> str:
             )
     if full and monthly:
         lines += ["", f"Monthly / full wall time: **{monthly['wall_seconds'] / full['wall_seconds']:.0%}**."]
+    if full and unchanged:
+        lines += ["", "A month in which nothing changed (run `unchanged`: the last month's snapshot deliveries "
+                  "delivered again byte for byte, no event deliveries) takes "
+                  f"**{unchanged['wall_seconds'] / full['wall_seconds']:.0%}** of the full run's wall time "
+                  f"({unchanged['process_cpu_seconds']} of {full['process_cpu_seconds']} CPU s). Per stage, s: "
+                  + ", ".join(f"{st} {_fmt_s(v['seconds'])}" for st, v in unchanged["stages"].items()) + "."]
     lines += ["", "## Per stage", "", "| stage | full s | full peak RSS MB | monthly s | monthly peak RSS MB |",
               "|---|---:|---:|---:|---:|"]
     for st in [*STAGES, "other"]:
@@ -596,7 +633,7 @@ def size_markdown(r: dict) -> str:
     later = [run for label, run in r["runs"].items() if label.startswith("month_")]
     if monthly and later:
         lines += month_after_month(full, [monthly, *later])
-    lines += churn_markdown([run for run in (monthly, *later) if run])
+    lines += churn_markdown([run for run in (monthly, *later, unchanged) if run])
     b = r.get("baseline")
     if b and full:
         lines += baseline_markdown(b, full, r.get("baseline_machine"))
@@ -710,6 +747,10 @@ def combined_markdown(results: list[dict]) -> str:
         if "monthly" in r["runs"]:
             q = r["runs"]["monthly"]["wall_seconds"] / r["runs"]["full"]["wall_seconds"]
             lines.append(f"| monthly ≤ 15% of full ({r['persons']:,}) | {q:.0%} | {'yes' if q <= 0.15 else 'no'} |")
+        if "unchanged" in r["runs"]:
+            q = r["runs"]["unchanged"]["wall_seconds"] / r["runs"]["full"]["wall_seconds"]
+            lines.append(f"| … a month with nothing changed ({r['persons']:,}) | {q:.0%} | "
+                         f"{'yes' if q <= 0.15 else 'no'} |")
     for r in results:
         b = r.get("baseline")
         if b:
@@ -767,7 +808,8 @@ def main() -> None:
                     help="snapshot deliveries per feed whose rows the working file keeps (default 2, as the pipeline)")
     ap.add_argument("--runs", default="full,monthly",
                     help="full,monthly (default) | full | monthly (continues the kept run dir of a full run) | none "
-                         "(with --baseline: the baseline alone, next to the runs already recorded)")
+                         "(with --baseline: the baseline alone, next to the runs already recorded); add ',unchanged' "
+                         "for a last run in which nothing changed (the last snapshots again, no events)")
     ap.add_argument("--keep-runs", action="store_true", help="keep the DuckDB spill directories")
     ap.add_argument("--markdown-only", action="store_true", help="re-render the markdown from the JSON files")
     ap.add_argument("--_one-run", type=Path, help=argparse.SUPPRESS)

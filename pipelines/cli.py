@@ -116,6 +116,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not (landing / "_truth").exists() or args.regenerate:
         _say(f"demo: generating {args.persons:,} persons (seed {args.seed}) into {landing}")
         generate(args.persons, args.seed, landing, months=args.months, progress=_say, delivery_defects=True)
+    else:
+        _say(f"demo: reusing the deliveries in {landing} (--regenerate writes them again)")
     started = time.monotonic()
     run_all(settings, log_level=args.log_level)
     _print_summary(settings, time.monotonic() - started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -58,3 +59,26 @@ def test_the_slowest_steps_show_cpu_use_and_tolerate_older_results() -> None:
     lines = pipeline_bench.slowest_steps(run, "full", 12)
     assert lines[-2] == "| marts__population_base | base | 50.0 | – | – | 4,600 |"
     assert lines[-1] == "| raw__hukou | ingest | 20.0 | 22.0 | 110 % | 1,700 |"
+
+
+def test_an_unchanged_month_redelivers_the_snapshots_byte_for_byte_and_no_events(tmp_path: Path) -> None:
+    from pipelines.feeds import registry
+    from pipelines.lib.generator import generate
+    from pipelines.lib.ingest import complete_deliveries
+    from pipelines.lib.ingest.manifest import verify_delivery
+
+    gen, landing = tmp_path / "gen", tmp_path / "landing"
+    generate(2_000, 3, gen, months=1, first_delivery=dt.date(2026, 12, 31))
+    new = pipeline_bench.redeliver_unchanged(gen, landing, "20261231")
+    assert new == "20270131"
+    for feed in registry().feeds.values():
+        delivered = complete_deliveries(landing, feed)
+        if feed.kind == "events":
+            assert delivered == []
+            continue
+        (candidate,) = delivered
+        assert str(candidate.delivery_date) == "2027-01-31"
+        verify_delivery(feed, candidate)  # the manifest's checksums still match the linked files
+        for path in (gen / feed.name / "20261231").iterdir():
+            if path.name != "_MANIFEST.json":
+                assert (landing / feed.name / new / path.name).read_bytes() == path.read_bytes()
