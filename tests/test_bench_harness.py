@@ -1,14 +1,22 @@
-"""The benchmark harness stops a run past its memory cap and says what it finished (benchmarks/pipeline_bench.py)."""
+"""The benchmark harness: the memory cap of the baseline, its report, the month with nothing changed, and the
+snapshot diff (benchmarks/pipeline_bench.py, benchmarks/snapshot_diff.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
+
+from pipelines.feeds import registry
+from pipelines.lib.generator import generate
+from pipelines.lib.ingest import complete_deliveries
+from pipelines.lib.ingest.manifest import verify_delivery
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 import pipeline_bench
+import snapshot_diff
 
 GROW = "print('read: 1.5 s', flush=True); block = bytearray(400 * 2**20); import time; time.sleep(60)"
 
@@ -62,11 +70,6 @@ def test_the_slowest_steps_show_cpu_use_and_tolerate_older_results() -> None:
 
 
 def test_an_unchanged_month_redelivers_the_snapshots_byte_for_byte_and_no_events(tmp_path: Path) -> None:
-    from pipelines.feeds import registry
-    from pipelines.lib.generator import generate
-    from pipelines.lib.ingest import complete_deliveries
-    from pipelines.lib.ingest.manifest import verify_delivery
-
     gen, landing = tmp_path / "gen", tmp_path / "landing"
     generate(2_000, 3, gen, months=1, first_delivery=dt.date(2026, 12, 31))
     new = pipeline_bench.redeliver_unchanged(gen, landing, "20261231")
@@ -82,3 +85,18 @@ def test_an_unchanged_month_redelivers_the_snapshots_byte_for_byte_and_no_events
         for path in (gen / feed.name / "20261231").iterdir():
             if path.name != "_MANIFEST.json":
                 assert (landing / feed.name / new / path.name).read_bytes() == path.read_bytes()
+
+
+def test_the_snapshot_diff_finds_no_change_in_an_unchanged_month_and_counts_every_row(tmp_path: Path) -> None:
+    gen = tmp_path / "gen"
+    generate(2_000, 5, gen, months=2, first_delivery=dt.date(2026, 8, 31))
+    new = pipeline_bench.redeliver_unchanged(gen, gen, "20260930")
+    same = snapshot_diff.measure(gen, "20260930", new, memory_limit="1GB")
+    changed = snapshot_diff.measure(gen, "20260831", "20260930", memory_limit="1GB")
+    assert set(same) == set(changed) == {"hukou", "residence_permit", "education", "social_insurance", "property"}
+    for feed, row in same.items():
+        manifest = json.loads((gen / feed / new / "_MANIFEST.json").read_text())
+        header = 0 if feed in ("social_insurance", "property") else 1
+        assert row["new_rows"] == row["old_rows"] == sum(f["rows"] for f in manifest["files"]) + header
+        assert row["new_not_in_old"] == row["old_not_in_new"] == 0
+    assert all(row["new_not_in_old"] > 0 for row in changed.values())
