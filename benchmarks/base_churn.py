@@ -3,8 +3,9 @@ by column (for the benchmark; reads the two published files, never the working f
 
 A monthly run whose deliveries change ~1 % of rows could only cost ~1 % if the published rows changed about as
 little. These counts show how many do, and which columns make them change: the provenance columns name the
-delivery a value came from (a new snapshot changes them for everyone), and some values roll with the calendar
-(age, insured months, income over the last 12 months).
+delivery a value came from (a new snapshot changes them for everyone), and some values move every month: age
+with birthdays, insured months and the income of the last 12 months with the deliveries (paid months move, a
+month of income arrives; in a month with nothing delivered that is new they stay).
 """
 
 from __future__ import annotations
@@ -78,10 +79,11 @@ def churn_markdown(runs: list[dict]) -> list[str]:
     c0 = measured[0]["base_churn"]
     lines = ["", "## What a monthly run changes in the published base", "",
              f"Persons in both the previous and the new `{TABLE}` whose row differs. Provenance columns: "
-             f"{', '.join(c0['provenance_columns'])}; values that roll with the calendar: "
+             f"{', '.join(c0['provenance_columns'])}; values that move every month (age with birthdays, the others "
+             "with the deliveries): "
              f"{', '.join(c0['rolling_columns'])}.", "",
              "| run | persons | added | removed | differ (any column) | without provenance | "
-             "without provenance and rolling | columns that differ most |",
+             "without provenance and monthly values | columns that differ most |",
              "|---|---:|---:|---:|---:|---:|---:|---|"]
     for run in measured:
         c = run["base_churn"]
