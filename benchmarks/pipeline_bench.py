@@ -384,10 +384,10 @@ def redeliver_unchanged(gen: Path, landing: Path, last: str) -> str:
     """The snapshot deliveries of month `last` (YYYYMMDD) delivered again, dated the next month end: the data
     files linked unchanged, each manifest the same but for its date. Event feeds deliver nothing. Returns the
     new date (YYYYMMDD)."""
+    from pipelines.lib.generator import month_ends
+
     last_day = dt.datetime.strptime(last, "%Y%m%d").date()
-    new_day = (last_day.replace(day=28) + dt.timedelta(days=35)).replace(day=1) - dt.timedelta(days=1)
-    if new_day <= last_day:  # last was not a month end: the end of the next month
-        new_day = (new_day.replace(day=28) + dt.timedelta(days=35)).replace(day=1) - dt.timedelta(days=1)
+    new_day = month_ends(last_day + dt.timedelta(days=1), 1)[0]
     new = f"{new_day:%Y%m%d}"
     for feed in FEEDS:
         src = gen / feed / last
