@@ -109,9 +109,11 @@ def _ratio(num: int | float, den: int | float) -> float | None:
 
 def _prepare(con: duckdb.DuckDBPyConnection, landing: Path, population_file: Path) -> dt.date:
     truth = landing / "_truth"
-    con.execute(f"attach '{population_file}' as pop (read_only)")
-    con.execute(f"create temp table truth_persons as select * from read_parquet('{truth / 'persons.parquet'}')")
-    con.execute(f"create temp table defects as select * from read_parquet('{truth / 'defects.parquet'}')")
+    con.execute("attach $path as pop (read_only)", {"path": str(population_file)})
+    con.execute("create temp table truth_persons as select * from read_parquet($path)",
+                {"path": str(truth / "persons.parquet")})
+    con.execute("create temp table defects as select * from read_parquet($path)",
+                {"path": str(truth / "defects.parquet")})
     reference_date = con.execute("select max(reference_date) from pop.population_base").fetchone()[0]
     if reference_date is None:
         reference_date = con.execute(
@@ -137,23 +139,22 @@ def _prepare(con: duckdb.DuckDBPyConnection, landing: Path, population_file: Pat
         inner join in_force as f on f.feed = d.feed and f.delivery_date = d.delivery_date
         """
     )
-    reasons = ", ".join(f"'{r}'" for r in QUARANTINE_REASONS)
-    appended = ", ".join(f"'{f}'" for f in APPENDED_ROW_FLAGS)
-    activity_feeds = ", ".join(f"'{f}'" for f in APPENDED_ROW_ACTIVITY_FEEDS)
     con.execute(
-        f"""
+        """
         create temp table excluded as
         select
             citizen_id,
-            bool_or(expected in ({reasons})) as row_lost,
-            bool_or(expected in ({appended})
-                or (expected = 'ACTIVITY_AFTER_DEATH' and feed in ({activity_feeds}))) as row_appended
+            bool_or(list_contains($reasons, expected)) as row_lost,
+            bool_or(list_contains($appended, expected)
+                or (expected = 'ACTIVITY_AFTER_DEATH' and list_contains($activity_feeds, feed))) as row_appended
         from defects_in_force
         where citizen_id is not null
-            and (expected in ({reasons}) or expected in ({appended})
-                or (expected = 'ACTIVITY_AFTER_DEATH' and feed in ({activity_feeds})))
+            and (list_contains($reasons, expected) or list_contains($appended, expected)
+                or (expected = 'ACTIVITY_AFTER_DEATH' and list_contains($activity_feeds, feed)))
         group by citizen_id
-        """
+        """,
+        {"reasons": list(QUARANTINE_REASONS), "appended": list(APPENDED_ROW_FLAGS),
+         "activity_feeds": list(APPENDED_ROW_ACTIVITY_FEEDS)},
     )
     # marital status and spouse also depend on the partner's rows (a marriage row names one party in the
     # defects; a spouse's lost hukou row hides their death): persons linked as spouses (truth, base or
@@ -476,7 +477,7 @@ def _actual_population(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def evaluate(landing: Path, population_file: Path) -> dict[str, Any]:
     """Every measure, as a JSON-ready dict."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})  # nothing is downloaded
     try:
         reference_date = _prepare(con, Path(landing), Path(population_file))
         result: dict[str, Any] = {

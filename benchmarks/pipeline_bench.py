@@ -249,7 +249,7 @@ def one_run(
     in_steps = sum(s["end"] - s["start"] for s in step_list)
 
     # rows and bytes of the deliveries new in this run
-    con = duckdb.connect(str(settings.work_db), read_only=True)
+    con = duckdb.connect(str(settings.work_db), read_only=True, config={"autoinstall_known_extensions": False})
     try:
         rows = con.execute(
             "select feed, strftime(delivery_date, '%Y%m%d'), status, rows_received, rows_loaded, rows_duplicate, "

@@ -88,7 +88,8 @@ def compare(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
 def measure(landing: Path, old: str, new: str, memory_limit: str = "4GB") -> dict[str, dict]:
     """Per snapshot feed: rows, new rows not in the old delivery, old rows not in the new one, and seconds."""
-    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
+    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False,
+                                 "autoinstall_known_extensions": False})
     out: dict[str, dict] = {}
     for feed_dir in sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith("_")):
         manifest = feed_dir / new / "_MANIFEST.json"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines.feeds import PROJECT_ROOT
-from pipelines.settings import SettingsError, load_settings
+from pipelines.settings import Settings, SettingsError, load_settings
 
 
 def _positive_int(text: str) -> int:
@@ -58,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(settings, seconds: float) -> None:
+def _print_summary(settings: Settings, seconds: float) -> None:
     import datetime as dt
 
     from pipelines.lib.quality.feedback import feedback_dir

@@ -22,10 +22,11 @@ from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
 from pipelines.feeds import registry
 from pipelines.lib.duck import connect
 from pipelines.lib.quality import gx_patch
-from pipelines.lib.quality.masking import mask_id, mask_name, mask_text
+from pipelines.lib.quality.masking import mask_error, mask_id, mask_name, mask_text
 from pipelines.lib.quality.runner import run_suite
 from pipelines.lib.quality.sample import SAMPLE_REFERENCE_DATE, build_sample_warehouse
 from pipelines.lib.quality.suites import DIMENSIONS, load_suites
+from pipelines.lib.sql_models import ModelError, SqlModel, run_model
 
 FULL_ID = re.compile(r"[0-9]{17}[0-9X]")
 PERSONS = 3000
@@ -94,7 +95,7 @@ def test_a_rows_rule_is_counted_right_and_scans_its_batch_once(
     sex = next(o for o in outcome.outcomes if "sex agrees" in o.rule.description_en)
     assert sex.unexpected_count == flipped > 0 and len(sex.examples) == min(flipped, 5)
     assert (flipped >= MAX_RESULT_RECORDS) == over_cap  # more findings than GX keeps as examples, or fewer
-    rendered = SUITES["stg_social_insurance"].gx_json(SAMPLE_REFERENCE_DATE)["expectations"]
+    rendered = SUITES["stg_social_insurance"].gx_json()["expectations"]
     for o in outcome.outcomes:
         if o.rule.is_rows_query:
             marker = rendered[o.rule.index]["kwargs"]["unexpected_rows_query"].split("{batch}")[-1][:60]
@@ -179,6 +180,24 @@ def test_masking() -> None:
     assert mask_id("33030219900101123X") == "330302********123X"
     assert mask_name("张三丰") == "张**"
     assert not FULL_ID.search(mask_text("号码 33030219900101123X 有误"))
+
+
+@pytest.mark.parametrize("value", ["33030219900101123X", "张三丰", "３３０３０２１９９００１０１１２３"])
+def test_a_duckdb_error_quoting_a_value_is_masked(value: str) -> None:
+    with pytest.raises(duckdb.Error) as raised:
+        duckdb.connect().execute("select $v::integer", {"v": value})
+    assert value in str(raised.value)  # DuckDB quotes the value
+    masked = mask_error(raised.value)
+    assert value not in masked and "三" not in masked and "ConversionException" in masked
+
+
+def test_a_failing_model_names_its_table_and_no_value() -> None:
+    model = SqlModel(schema="main", table="t", sql="create table t as select '张三 33030219900101123X'::date as d",
+                     source="test", grain="one row", depends=(), notes="")
+    with pytest.raises(ModelError, match=r"^main\.t failed: ConversionException") as raised:
+        run_model(duckdb.connect(), model, {})
+    assert "张三" not in str(raised.value) and not re.search(r"[0-9]{6}", str(raised.value))
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
 def _resources(tmp_path: Path, reference_date: str = "2026-04-15") -> dict[str, dg.ConfigurableResource]:

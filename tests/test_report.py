@@ -12,7 +12,6 @@ import pytest
 
 from pipelines.lib.publish import publish
 from pipelines.lib.report import render_report
-from pipelines.lib.report.data import quality_trend_sql
 from tests.mart_fixtures import REFERENCE_DATE, build_marts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -62,9 +61,3 @@ def test_report_opens_the_file_read_only_while_another_reader_holds_it(analyst_f
         assert render_report(analyst_file, tmp_path / "r.html").exists()
     finally:
         holder.communicate("\n", timeout=30)
-
-
-def test_quality_trend_sql_needs_a_date_and_a_number() -> None:
-    assert quality_trend_sql([("feed", "VARCHAR"), ("score", "DOUBLE")]) is None
-    sql = quality_trend_sql([("run_date", "DATE"), ("feed", "VARCHAR"), ("score", "DOUBLE")])
-    assert sql is not None and 'avg("score")' in sql and 'GROUP BY 1' in sql

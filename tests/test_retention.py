@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from pipelines.lib.retention import RetentionError, prune_snapshots
+from pipelines.lib.sql_models import ModelError
 from tests.population_fixtures import StagingFixture, date, make_id
 
 MAN = make_id("330302", "19900101", 123)
@@ -93,10 +93,10 @@ def test_what_needs_a_pruned_snapshot_fails_and_says_why() -> None:
         _deliver(fx, month)
         fx.build(reference_date=month)
     prune_snapshots(fx.con, keep=1, reference_date=date(MONTHS[3]))
-    with pytest.raises(duckdb.Error, match=r"snapshot of 2026-08-31 is in force.*retention pruned"):
+    with pytest.raises(ModelError, match=r"snapshot of 2026-08-31 is in force.*retention pruned"):
         fx.build(reference_date=MONTHS[1])
     fx.hukou(MAN, date="2026-08-15")  # late: the history would need July's rows
-    with pytest.raises(duckdb.Error, match="from the hukou snapshot of 2026-07-31, whose rows retention pruned"):
+    with pytest.raises(ModelError, match="from the hukou snapshot of 2026-07-31, whose rows retention pruned"):
         fx.build(reference_date=MONTHS[3])
 
 

@@ -5,9 +5,8 @@ import dagster as dg
 from pipelines.defs.feed_assets import DUCKDB_POOL
 from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
 from pipelines.feeds import registry
-from pipelines.lib.duck import run_sql
 from pipelines.lib.population import model_parameters, person_mentions_model
-from pipelines.lib.sql_models import SqlModel, discover_models
+from pipelines.lib.sql_models import SqlModel, discover_models, run_model
 
 OFFICE = "team:population_office"
 
@@ -38,7 +37,7 @@ def sql_model_asset(model: SqlModel) -> dg.AssetsDefinition:
     def _model(context: dg.AssetExecutionContext, duckdb: WorkDuckDB, popbase: PopbaseSettings) -> dg.MaterializeResult:
         with duckdb.connect() as con:
             params = model_parameters(con, popbase.settings())
-            run_sql(con, model.sql, params)
+            run_model(con, model, params)
             table = f'"{model.schema}"."{model.table}"'
             rows = con.execute(f"select count(*) from {table}").fetchone()[0]
             columns = con.execute(

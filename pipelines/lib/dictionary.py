@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 import yaml
 
@@ -18,9 +17,6 @@ from pipelines.feeds import PROJECT_ROOT, registry
 DICTIONARY_PATH = PROJECT_ROOT / "assets" / "warehouse.yml"
 SEPARATOR = " | "
 
-Kind = Literal[
-    "public", "citizen_id", "identifier", "exact_date", "name", "address", "raw", "free_text", "locator"
-]
 REMOVED_KINDS: frozenset[str] = frozenset({"name", "address", "raw", "free_text", "locator"})
 KINDS: frozenset[str] = frozenset({"public", "citizen_id", "identifier", "exact_date"}) | REMOVED_KINDS
 

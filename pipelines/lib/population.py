@@ -11,7 +11,7 @@ import yaml
 
 from pipelines.feeds import PROJECT_ROOT, Feed, Registry, registry
 from pipelines.lib.ingest.schema import ensure_ops_schema
-from pipelines.lib.sql_models import SqlModel
+from pipelines.lib.sql_models import SqlModel, run_model
 from pipelines.settings import Settings
 
 RULE_PATH = PROJECT_ROOT / "assets" / "actual_population.yml"
@@ -159,9 +159,7 @@ def ordered_models() -> list[SqlModel]:
 
 def build_population(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Any]:
     """Run every population-layer model once on `con`; returns the parameters used."""
-    from pipelines.lib.duck import run_sql
-
     params = model_parameters(con, settings)
     for model in ordered_models():
-        run_sql(con, model.sql, params)
+        run_model(con, model, params)
     return params

@@ -14,7 +14,6 @@ import datetime as dt
 import fcntl
 import logging
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from pipelines.lib.pseudonym import (
     person_keys_sql,
     quote_ident,
 )
+from pipelines.lib.quality.masking import mask_error
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ FULL, ANALYST = "population", "analyst"
 FILES = (FULL, ANALYST)
 STATS_FILES = ("stats_population.sql", "stats_actual_composition.sql", "stats_coverage.sql")
 HISTORY_TABLE = "population_history"
-ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
 ANALYST_NOTE = ("（分析快照：身份号码已假名化，姓名、地址、原始记录已移除）",
                 " (analyst snapshot: IDs pseudonymised; names, addresses and raw records removed)")
 
@@ -97,9 +96,8 @@ def publish(
                 counts = _build(work_db, built, run, memory_limit=memory_limit,
                                 temp_directory=temp_directory)
             except duckdb.Error as exc:
-                # DuckDB messages can quote a value; mask anything ID-shaped and drop the chained error.
-                masked = ID_LIKE.sub("<id>", str(exc))
-                raise PublishError(f"building the published files failed: {masked}") from None
+                # DuckDB messages can quote a value: mask them and drop the chained error.
+                raise PublishError(f"building the published files failed: {mask_error(exc)}") from None
             versions = _install(built, warehouse_dir, keep_versions)
         finally:
             shutil.rmtree(building, ignore_errors=True)

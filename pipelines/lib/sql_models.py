@@ -15,10 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pipelines.lib.duck import SQL_ROOT
+import duckdb
+
+from pipelines.lib.duck import SQL_ROOT, run_sql
+from pipelines.lib.quality.masking import mask_error
 
 LAYERS = ("intermediate", "marts")
+
+
+class ModelError(RuntimeError):
+    """A model's SQL failed. The message names the table and the masked DuckDB error, never a row's value."""
 
 
 @dataclass(frozen=True)
@@ -65,3 +73,12 @@ def parse_model(path: Path) -> SqlModel:
 def discover_models(root: Path = SQL_ROOT) -> list[SqlModel]:
     """Every model of every layer, in a stable order."""
     return [parse_model(p) for layer in LAYERS for p in sorted((root / layer).glob("*.sql"))]
+
+
+def run_model(con: duckdb.DuckDBPyConnection, model: SqlModel, params: dict[str, Any]) -> None:
+    """Run one model's SQL with the run's parameters; a DuckDB error (it can quote an ID or a name) is
+    raised again as a ModelError with its text masked and without the original chained."""
+    try:
+        run_sql(con, model.sql, params)
+    except duckdb.Error as exc:
+        raise ModelError(f"{model.schema}.{model.table} failed: {mask_error(exc)}") from None

@@ -14,7 +14,6 @@ Nothing here logs or raises with a citizen ID or a name.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,11 +23,10 @@ import duckdb
 from pipelines.feeds import Feed, registry
 from pipelines.lib import staging_sql as gen
 from pipelines.lib.duck import SQL_ROOT, used_params
+from pipelines.lib.quality.masking import mask_error
 from pipelines.lib.reference import load_reference_tables
 
 log = logging.getLogger(__name__)
-_QUOTED = re.compile(r"'[^']*'")
-_DIGITS = re.compile(r"[0-9０-９]{6,}")
 MACRO_DIR = SQL_ROOT / "macros"
 
 
@@ -83,11 +81,6 @@ def ensure_staging_table(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
         )
 
 
-def _masked(exc: BaseException) -> str:
-    """An exception's text with quoted literals and long digit runs masked (DuckDB quotes row values)."""
-    return _DIGITS.sub("…", _QUOTED.sub("'…'", f"{type(exc).__name__}: {exc}"))
-
-
 def _run(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object]) -> None:
     started = time.perf_counter()
     con.execute(sql, used_params(sql, values))
@@ -140,7 +133,7 @@ def _stage_delivery(
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
         raise StagingError(f"delivery {delivery_id}: staging failed, nothing of it was staged: "
-                           f"{_masked(exc)}") from None
+                           f"{mask_error(exc)}") from None
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.feeds import registry
+from pipelines.feeds import Feed, registry
 from pipelines.lib.generator import defects as dfx
 from pipelines.lib.generator import feeds_build as fb
 from pipelines.lib.generator import serialise as ser
@@ -56,12 +56,6 @@ class GenerationSummary:
     @property
     def bytes(self) -> int:
         return sum(d.bytes for d in self.deliveries)
-
-    def rows_by_feed(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for d in self.deliveries:
-            out[d.feed] = out.get(d.feed, 0) + d.rows
-        return out
 
 
 def month_ends(first: dt.date, months: int) -> list[dt.date]:
@@ -194,7 +188,7 @@ def _build(f: str, p: People, d: np.datetime64, i: int, prev: np.datetime64 | No
     return fb.property_(p, d, fmt)
 
 
-def _write(f: str, feed, fc: fb.FeedChunk, inj: dfx.Injected, p: People, d: np.datetime64, i: int,
+def _write(f: str, feed: Feed, fc: fb.FeedChunk, inj: dfx.Injected, p: People, d: np.datetime64, i: int,
            writers: dict[tuple[str, int], DeliveryWriter], xlsx_rows: dict[int, list[list[object]]],
            truth: TruthAccumulator) -> None:
     date = dt.date.fromisoformat(str(d))

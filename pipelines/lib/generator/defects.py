@@ -8,7 +8,7 @@ defect on a small sample, never per row of the feed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +24,7 @@ from pipelines.lib.generator.writers import INVALID_BYTES_MARK
 ALL = ("hukou", "residence_permit", "education", "social_insurance", "tax", "marriage", "property")
 DEPT = ("education", "social_insurance", "tax", "marriage", "property")
 TEXT = ("hukou", "residence_permit", "education", "tax", "marriage")  # CSV feeds (marriage: backlog)
+Pick = Callable[..., np.ndarray]  # pick(kind, candidates=None): the rows one defect kind lands on
 
 # kind -> (expected outcome, feeds, weight relative to defect_rate)
 KINDS: dict[str, tuple[str, tuple[str, ...], float]] = {
@@ -364,7 +365,7 @@ def _aux_row(fc: FeedChunk, r: int) -> dict[str, object]:
 
 
 def _consistency(feed: str, fc: FeedChunk, ed: _Editor, inj: Injected, p: People, d: np.datetime64,
-                 date_fmt: str, pick, rng: np.random.Generator, true_cid) -> None:
+                 date_fmt: str, pick: Pick, rng: np.random.Generator, true_cid: Callable[[int], str]) -> None:
     """Defects about people: two households, activity after death, marriages, shares."""
     dead = ~np.isnat(p.death) & (p.death < d - np.timedelta64(40, "D"))
     n = fc.n
@@ -424,7 +425,7 @@ def _consistency(feed: str, fc: FeedChunk, ed: _Editor, inj: Injected, p: People
 
 
 def _marriage_flags(fc: FeedChunk, ed: _Editor, inj: Injected, p: People, d: np.datetime64, date_fmt: str,
-                    pick, rng: np.random.Generator) -> None:
+                    pick: Pick, rng: np.random.Generator) -> None:
     alive = np.isnat(p.death) & np.isnat(p.moveout) & (p.birth < d)
     age = age_at(p.birth, d)
     single_m = np.flatnonzero(alive & (p.marital == 0) & (p.sex == 1) & (age >= 23) & (age < 40))

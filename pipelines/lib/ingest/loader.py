@@ -9,7 +9,6 @@ delivery writes only a ledger row; it is tried again once a file in its folder c
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +36,7 @@ from pipelines.lib.ingest.schema import (
 )
 from pipelines.lib.ingest.sink import FileSink
 from pipelines.lib.ingest.xlsx_reader import read_xlsx_file
+from pipelines.lib.quality.masking import mask_error
 from pipelines.lib.staging_sql import staging_table
 
 Progress = Callable[[str], None]
@@ -113,8 +113,8 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandid
         return DeliveryOutcome(**base, status="rejected", seconds=time.perf_counter() - started,
                                message=f"cannot read the delivery ({exc.__class__.__name__}: {exc.strerror})")
     except duckdb.Error as exc:  # DuckDB messages may quote row data: never let them out
-        raise IngestError(f"{cand.delivery_id}: DuckDB failed while loading ({exc.__class__.__name__}); "
-                          "nothing of this delivery was kept") from (exc if os.environ.get("POPBASE_DEBUG") else None)
+        raise IngestError(f"{cand.delivery_id}: DuckDB failed while loading, nothing of this delivery was kept: "
+                          f"{mask_error(exc)}") from None
     finally:
         _end_load(con, feed)
     return DeliveryOutcome(

@@ -2,7 +2,7 @@
 
 Citizen IDs keep their address code and last four characters (`330302********123X`); names keep their
 first character (`张*`). Free text is scanned for ID-like runs, so an ID inside a detail string is
-masked too.
+masked too. Error messages, which can quote any value of a row, keep only their structure (`mask_error`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import re
 from typing import Any
 
 ID_LIKE = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx]|[0-9]{1,3})(?![0-9A-Za-z])")
-NAME_COLUMNS_SUFFIX = ("name",)
 ID_COLUMN_MARKERS = ("citizen_id", "id_number", "value", "offending")
+QUOTED_LITERAL = re.compile(r"'[^']*'")
+LONG_DIGIT_RUN = re.compile(r"[0-9０-９]{6,}")
+HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def mask_id(value: str) -> str:
@@ -32,6 +34,13 @@ def mask_name(value: str) -> str:
 def mask_text(value: str) -> str:
     """Free text with every ID-like digit run (9+ digits) masked."""
     return ID_LIKE.sub(lambda m: mask_id(m.group(0)), str(value))
+
+
+def mask_error(error: BaseException | str) -> str:
+    """An error's text fit for a log or a message: quoted literals, runs of 6+ digits and Chinese text
+    masked (DuckDB and GX messages quote row values: an ID, a name). An exception keeps its type's name."""
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    return HAN_RUN.sub("…", LONG_DIGIT_RUN.sub("…", QUOTED_LITERAL.sub("'…'", text)))
 
 
 def _is_name_column(column: str) -> bool:

@@ -24,8 +24,8 @@ from duckdb_engine import ConnectionWrapper
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from pipelines.lib.quality import gx_patch
-from pipelines.lib.quality.masking import mask_row, mask_text, mask_value
-from pipelines.lib.quality.suites import Rule, Suite
+from pipelines.lib.quality.masking import mask_error, mask_row, mask_value
+from pipelines.lib.quality.suites import REFERENCE_DATE_SQL, REFERENCE_DATE_VARIABLE, Rule, Suite
 
 EXAMPLES = 5
 gx_patch.apply()  # once, on import: GX's SQL engine returns no rows from DuckDB without it
@@ -121,27 +121,28 @@ def _table_exists(con: duckdb.DuckDBPyConnection, suite: Suite) -> bool:
     return sum(r[0] for r in row) > 0
 
 
-def _use_batch(cursor: duckdb.DuckDBPyConnection, delivery_id: str | None) -> None:
-    """Set the batch's delivery on one cursor (each cursor has its own variables)."""
+def _set_variables(cursor: duckdb.DuckDBPyConnection, delivery_id: str | None, reference_date: dt.date) -> None:
+    """Set the batch's delivery and the reference date on one cursor (each cursor has its own variables)."""
     cursor.execute(f"set variable {BATCH_DELIVERY} = $delivery_id", {"delivery_id": delivery_id})
+    cursor.execute(f"set variable {REFERENCE_DATE_VARIABLE} = $reference_date", {"reference_date": reference_date})
 
 
-def _creator(con: duckdb.DuckDBPyConnection, schema: str, delivery_id: str | None) -> Any:
+def _creator(con: duckdb.DuckDBPyConnection, suite: Suite, delivery_id: str | None,
+             reference_date: dt.date) -> Any:
     def create() -> ConnectionWrapper:
         cursor = con.cursor()
-        cursor.execute(f"set search_path = '{schema}'")
-        _use_batch(cursor, delivery_id)
+        cursor.execute(f"set search_path = '{suite.schema}'")  # a layer name: validated when the suite loads
+        _set_variables(cursor, delivery_id, reference_date)
         return ConnectionWrapper(cursor)
 
     return create
 
 
-def _denominator(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule, row_count: int,
-                 reference_date: dt.date) -> int:
+def _denominator(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule, row_count: int) -> int:
     if not rule.denominator_query:
         return row_count
     sql = rule.denominator_query.replace("{batch}", f"({_batch_query(suite)})").replace(
-        "${reference_date}", f"DATE '{reference_date.isoformat()}'"
+        "${reference_date}", REFERENCE_DATE_SQL
     )
     return int(con.execute(sql).fetchone()[0])
 
@@ -152,19 +153,18 @@ def _error_text(info: Any) -> str | None:
     items = info.values() if all(isinstance(v, dict) for v in info.values()) else [info]
     for item in items:
         if isinstance(item, dict) and item.get("raised_exception"):
-            return mask_text(str(item.get("exception_message", "")))[:500]
+            return mask_error(str(item.get("exception_message", "")))[:500]
     return None
 
 
-def _outcome(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule, res: Any, row_count: int,
-             reference_date: dt.date) -> RuleOutcome:
+def _outcome(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule, res: Any, row_count: int) -> RuleOutcome:
     result: dict[str, Any] = dict(res.result or {})
     error = _error_text(res.exception_info)
     if error:
         return RuleOutcome(rule, row_count, row_count, 0.0, False, False, (), error)
     if rule.is_rows_query:
         unexpected = int(result.get("observed_value") or 0)
-        total = _denominator(con, suite, rule, row_count, reference_date)
+        total = _denominator(con, suite, rule, row_count)
         rows = (result.get("details") or {}).get("unexpected_rows") or []
         examples = tuple(mask_row(dict(r)) for r in rows[:EXAMPLES])
         rate = 1.0 - unexpected / total if total else (1.0 if unexpected == 0 else 0.0)
@@ -190,20 +190,20 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.d
         return SuiteOutcome(suite, 0, (), time.perf_counter() - started,
                             error=f"table {suite.schema}.{suite.table} does not exist")
     delivery_id = _newest_delivery(con, suite)
-    _use_batch(con, delivery_id)  # for the counts and denominators run on `con` itself
+    _set_variables(con, delivery_id, reference_date)  # for the counts and denominators run on `con` itself
     row_count = int(con.execute(f"select count(*) from ({_batch_query(suite)})").fetchone()[0])
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     tag = uuid.uuid4().hex[:8]
     source = context.data_sources.add_sql(
         f"duckdb_{tag}", connection_string="duckdb:///:memory:",
-        kwargs={"creator": _creator(con, suite.schema, delivery_id)},
+        kwargs={"creator": _creator(con, suite, delivery_id, reference_date)},
     )
     batch = source.add_query_asset(suite.table, query=_batch_query(suite)).add_batch_definition_whole_table(
         "all_rows"
     )
     try:
-        body = suite.gx_json(reference_date)
+        body = suite.gx_json()
         for i, e in enumerate(body["expectations"]):
             e["meta"] = {**(e.get("meta") or {}), "rule_index": i}
         by_index: dict[int, Any] = {}
@@ -226,6 +226,6 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.d
         source.get_execution_engine().engine.dispose()
         source.get_engine().dispose()
     outcomes = tuple(
-        _outcome(con, suite, rule, by_index[rule.index], row_count, reference_date) for rule in suite.rules
+        _outcome(con, suite, rule, by_index[rule.index], row_count) for rule in suite.rules
     )
     return SuiteOutcome(suite, row_count, outcomes, time.perf_counter() - started)

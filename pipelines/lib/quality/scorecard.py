@@ -76,7 +76,6 @@ def append_scorecard(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dat
     """Aggregate this run's results per feed and measure (rate = the weakest rule's rate), judge each
     against the pilot bar, append to `quality.scorecard` and return the rows appended."""
     ensure_tables(con)
-    bars = "(values " + ", ".join(f"('{m}', {PILOT_THRESHOLDS[m]})" for m in MEASURES) + ") as bar(measure, threshold)"
     latest = (
         "(select feed, arg_max(delivery_id, delivery_date) as delivery_id, max(delivery_date) as delivery_date "
         "from ops.deliveries where status = 'loaded' group by feed)"
@@ -87,15 +86,17 @@ def append_scorecard(con: duckdb.DuckDBPyConnection, run_id: str, run_at: dt.dat
     con.execute(
         f"""
         insert into quality.scorecard
-        select ?, ?, r.feed, d.delivery_id, d.delivery_date, r.measure, min(r.rate), bar.threshold,
+        select $run_id, $run_at, r.feed, d.delivery_id, d.delivery_date, r.measure, min(r.rate), bar.threshold,
                min(r.rate) >= bar.threshold, count(*)::integer, count(*) filter (where not r.passed)::integer
         from quality.expectation_results r
-        join {bars} on bar.measure = r.measure
+        join (select unnest($measures::varchar[]) as measure, unnest($thresholds::double[]) as threshold) as bar
+            on bar.measure = r.measure
         left join {latest} d on d.feed = r.feed
-        where r.run_id = ?
+        where r.run_id = $run_id
         group by r.feed, d.delivery_id, d.delivery_date, r.measure, bar.threshold
         """,
-        [run_id, run_at, run_id],
+        {"run_id": run_id, "run_at": run_at, "measures": list(MEASURES),
+         "thresholds": [PILOT_THRESHOLDS[m] for m in MEASURES]},
     )
     cur = con.execute(
         "select feed, delivery_id, delivery_date, dimension, rate, threshold, passed, rules, rules_failed "

@@ -10,7 +10,6 @@ Queries may use `${reference_date}` (a DATE literal) besides GX's own `{batch}`.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
@@ -21,6 +20,10 @@ from typing import Any, Literal
 from pipelines.feeds import PROJECT_ROOT
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
+# `${reference_date}` in a rule's SQL reads this DuckDB variable, which the runner sets on every cursor: the
+# date is bound as a value, never pasted into the SQL text
+REFERENCE_DATE_VARIABLE = "popbase_reference_date"
+REFERENCE_DATE_SQL = f"getvariable('{REFERENCE_DATE_VARIABLE}')"
 DIMENSIONS: dict[str, str] = {
     "validity": "规范性",
     "completeness": "完整性",
@@ -32,7 +35,8 @@ DIMENSIONS: dict[str, str] = {
 # coverage`: the share of backbone persons present), which the pilot holds to a higher bar.
 MEASURES: dict[str, str] = {**DIMENSIONS, "coverage": "覆盖率"}
 # A table of the asset graph named in a rule's SQL (schema.table): the suite's check must run after it.
-ASSET_TABLE_REFERENCE = re.compile(r"\b(raw|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+SCHEMAS = ("raw", "staging", "intermediate", "marts")  # the layers a suite can check
+ASSET_TABLE_REFERENCE = re.compile(rf"\b({'|'.join(SCHEMAS)})\.([a-z_][a-z0-9_]*)\b")
 # The 2011 national pilot's bars (rate of conforming records), one per measure.
 PILOT_THRESHOLDS: dict[str, float] = {
     "coverage": 0.95,
@@ -108,11 +112,10 @@ class Suite:
         found = {(schema, table) for text in texts for schema, table in ASSET_TABLE_REFERENCE.findall(text)}
         return [list(key) for key in sorted(found) if list(key) != self.asset_key]
 
-    def gx_json(self, reference_date: dt.date) -> dict[str, Any]:
-        """The suite as GX reads it, with `${reference_date}` rendered and our own meta kept."""
+    def gx_json(self) -> dict[str, Any]:
+        """The suite as GX reads it, `${reference_date}` reading the run's variable, our own meta kept."""
         text = json.dumps(self.raw, ensure_ascii=False)
-        text = text.replace("${reference_date}", f"DATE '{reference_date.isoformat()}'")
-        return json.loads(text)
+        return json.loads(text.replace("${reference_date}", REFERENCE_DATE_SQL))
 
 
 def _rule(path: Path, index: int, body: dict[str, Any]) -> Rule:
@@ -154,8 +157,8 @@ def load_suite(path: Path) -> Suite:
     if raw.get("name") != path.stem:
         raise SuiteError(f"{path.name}: suite name {raw.get('name')!r} must equal the file name")
     meta = raw.get("meta") or {}
-    if not meta.get("schema") or meta.get("table") != path.stem:
-        raise SuiteError(f"{path.name}: meta.schema is required and meta.table must be {path.stem!r}")
+    if meta.get("schema") not in SCHEMAS or meta.get("table") != path.stem:
+        raise SuiteError(f"{path.name}: meta.schema must be one of {list(SCHEMAS)} and meta.table {path.stem!r}")
     rules = tuple(_rule(path, i, e) for i, e in enumerate(raw.get("expectations") or []))
     return Suite(path.stem, meta["schema"], meta["table"], meta.get("feed"), rules, raw)
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import base64
 import html
-import logging
 from pathlib import Path
 from typing import Any
 
 from pipelines.lib.report import charts
 from pipelines.lib.report.data import ReportData, Rows, load
-
-log = logging.getLogger(__name__)
 
 STYLE = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 1000px;
@@ -53,7 +50,7 @@ def _table(rows: Rows) -> str:
 
 
 def _charts(data: ReportData) -> dict[str, tuple[str, bytes]]:
-    """name → (caption, PNG); the quality chart only when a quality_scorecard table exists."""
+    """name → (caption, PNG); the quarantine trend only when a delivery was loaded."""
     made = {
         "pyramid": ("人口金字塔（实有人口） / population pyramid", charts.pyramid(data.pyramid)),
         "counties": ("分县人口 / population by county", charts.county_bars(data.counties)),
@@ -62,11 +59,6 @@ def _charts(data: ReportData) -> dict[str, tuple[str, bytes]]:
     if data.quarantine_trend.rows:
         made["quarantine"] = ("隔离率趋势 / share of delivered rows quarantined", charts.trend(
             data.quarantine_trend, "Quarantined share of delivered rows", ["quarantine_rate"], percent=True))
-    if data.quality is not None and data.quality.rows:
-        made["quality"] = ("数据质量评分趋势 / quality scorecard trend", charts.trend(
-            data.quality, "Quality scorecard", data.quality.columns[1:]))
-    else:
-        log.info("no quality_scorecard table with a date column: the quality trend chart is skipped")
     return made
 
 

@@ -1,6 +1,6 @@
 """Engine benchmark behind the choice of GX's SQL engine (duckdb-engine + the buffering patch).
 
-`python -m pipelines.lib.quality.bench [rows] [db]` builds a synthetic `staging.stg_social_insurance` of
+`.venv/bin/python benchmarks/gx_engine_bench.py [rows] [db]` builds a synthetic `staging.stg_social_insurance` of
 `rows` rows in SQL, runs the same six expectations with GX's SQL engine (in DuckDB) and GX's pandas
 engine (table read into a DataFrame first, the read counted), and prints seconds as JSON.
 """
@@ -15,6 +15,8 @@ from typing import Any
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipelines.lib.duck import connect
 from pipelines.lib.quality.runner import run_suite
