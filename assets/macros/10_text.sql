@@ -28,10 +28,6 @@ CREATE OR REPLACE MACRO pb_fold_width(s) AS (
 CREATE OR REPLACE MACRO pb_clean_text(s) AS
     pb_trim(pb_fold_width(s));
 
--- A code value as compared with the registry's code lists (the same preparation).
-CREATE OR REPLACE MACRO pb_code(s) AS
-    pb_clean_text(s);
-
 -- Sex: GB/T 2261.1 code 1/2 or 男/女 -> 男/女; anything else -> NULL (the caller flags VALUE_INVALID).
 CREATE OR REPLACE MACRO pb_parse_sex_text(t) AS (
     CASE t
@@ -39,5 +35,3 @@ CREATE OR REPLACE MACRO pb_parse_sex_text(t) AS (
         WHEN '2' THEN '女' WHEN '女' THEN '女'
     END
 );
-CREATE OR REPLACE MACRO pb_parse_sex(s) AS
-    pb_parse_sex_text(pb_clean_text(s));

@@ -2,7 +2,8 @@
 -- Each returns NULL when the text is empty or cannot be read; the generated staging SQL flags a
 -- non-empty value that gives NULL (DATE_INVALID / VALUE_INVALID).
 -- The *_text macros take prepared text (pb_clean_text / pb_number_text, a column in the generated chain,
--- so that nothing is computed twice); pb_parse_*(s) are the same on a raw field, for ad-hoc use.
+-- so that nothing is computed twice); which preparation goes with which parser is PREPARE and PARSERS in
+-- pipelines/lib/staging_sql.py (on a raw field: pb_parse_date_text(pb_clean_text(s))).
 
 -- Dates accepted (after width folding and trimming):
 --   20240101 · 2024-01-01 · 2024/1/1 · 2024.1.1 · 2024年1月1日 · ISO date-times (2024-01-01 00:00:00,
@@ -25,11 +26,8 @@ CREATE OR REPLACE MACRO pb_parse_date_text(t) AS (
     END
 );
 
-CREATE OR REPLACE MACRO pb_parse_date(s) AS
-    pb_parse_date_text(pb_clean_text(s));
-
 -- Year-month -> first day of the month: 2024-01 · 202401 · 2024/01 · 2024.1 · 2024年1月 · 2024-1;
--- a full date in any pb_parse_date form of 8+ characters is accepted too (its month); Excel serial
+-- a full date in any pb_parse_date_text form of 8+ characters is accepted too (its month); Excel serial
 -- numbers are not (a 5-digit value such as 20241 is far likelier a typo than a serial).
 CREATE OR REPLACE MACRO pb_parse_year_month_text(t) AS (
     CASE
@@ -39,9 +37,6 @@ CREATE OR REPLACE MACRO pb_parse_year_month_text(t) AS (
         WHEN length(t) >= 8 THEN CAST(date_trunc('month', pb_parse_date_text(t)) AS DATE)
     END
 );
-
-CREATE OR REPLACE MACRO pb_parse_year_month(s) AS
-    pb_parse_year_month_text(pb_clean_text(s));
 
 -- Number text: width-folded, blanks removed anywhere, a leading ¥ (or ￥) dropped; NULL when empty.
 -- (Plain digits, the usual case, skip the translate: 6x faster at 10M values.)
@@ -57,8 +52,6 @@ CREATE OR REPLACE MACRO pb_parse_amount_text(t) AS (
         THEN TRY_CAST(replace(t, ',', '') AS DECIMAL(18, 2))
     END
 );
-CREATE OR REPLACE MACRO pb_parse_amount(s) AS
-    pb_parse_amount_text(pb_number_text(s));
 
 -- Integer -> BIGINT: like an amount but whole (a trailing .0 as written by JSON/Excel is accepted).
 CREATE OR REPLACE MACRO pb_parse_integer_text(t) AS (
@@ -66,8 +59,6 @@ CREATE OR REPLACE MACRO pb_parse_integer_text(t) AS (
         THEN TRY_CAST(regexp_replace(replace(t, ',', ''), '\.0*$', '') AS BIGINT)
     END
 );
-CREATE OR REPLACE MACRO pb_parse_integer(s) AS
-    pb_parse_integer_text(pb_number_text(s));
 
 -- Share of a 按份共有 owner -> DOUBLE fraction in (0, 1]: 50% · 1/2 · 0.5 · .5 · ０.５ · 100%.
 CREATE OR REPLACE MACRO pb_share_value(t) AS (
@@ -81,5 +72,3 @@ CREATE OR REPLACE MACRO pb_share_value(t) AS (
 CREATE OR REPLACE MACRO pb_share_in_range(x) AS (CASE WHEN x > 0 AND x <= 1 THEN x END);
 CREATE OR REPLACE MACRO pb_parse_share_text(t) AS
     pb_share_in_range(pb_share_value(t));
-CREATE OR REPLACE MACRO pb_parse_share(s) AS
-    pb_parse_share_text(pb_number_text(s));

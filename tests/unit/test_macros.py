@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.staging import install_macros
+from pipelines.lib.staging_sql import PARSERS, PREPARE
 
 D = dt.date
 
@@ -22,6 +23,15 @@ def con() -> duckdb.DuckDBPyConnection:
 
 def _one(con: duckdb.DuckDBPyConnection, macro: str, value: str | None) -> object:
     row = con.execute(f"SELECT {macro}($v)", {"v": value}).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _parsed(con: duckdb.DuckDBPyConnection, field_type: str, value: str | None) -> object:
+    """A delivered value of `field_type` prepared and parsed as staging does (PREPARE, then PARSERS)."""
+    prepared = f"{PREPARE[field_type]}($v)"
+    parser = PARSERS[field_type]
+    row = con.execute(f"SELECT {parser}({prepared})" if parser else f"SELECT {prepared}", {"v": value}).fetchone()
     assert row is not None
     return row[0]
 
@@ -51,7 +61,7 @@ def _one(con: duckdb.DuckDBPyConnection, macro: str, value: str | None) -> objec
     (None, None),
 ])
 def test_parse_date(con: duckdb.DuckDBPyConnection, raw: str | None, expected: dt.date | None) -> None:
-    assert _one(con, "pb_parse_date", raw) == expected
+    assert _parsed(con, "date", raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -66,7 +76,7 @@ def test_parse_date(con: duckdb.DuckDBPyConnection, raw: str | None, expected: d
     ("", None),
 ])
 def test_parse_year_month(con: duckdb.DuckDBPyConnection, raw: str, expected: dt.date | None) -> None:
-    assert _one(con, "pb_parse_year_month", raw) == expected
+    assert _parsed(con, "year_month", raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -86,14 +96,14 @@ def test_parse_year_month(con: duckdb.DuckDBPyConnection, raw: str, expected: dt
     ("", None),
 ])
 def test_parse_amount(con: duckdb.DuckDBPyConnection, raw: str, expected: Decimal | None) -> None:
-    assert _one(con, "pb_parse_amount", raw) == expected
+    assert _parsed(con, "amount", raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("120", 120), ("１２０", 120), ("1,200", 1200), ("12.0", 12), (" 7 ", 7), ("12.5", None), ("x", None), ("", None),
 ])
 def test_parse_integer(con: duckdb.DuckDBPyConnection, raw: str, expected: int | None) -> None:
-    assert _one(con, "pb_parse_integer", raw) == expected
+    assert _parsed(con, "integer", raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -102,7 +112,7 @@ def test_parse_integer(con: duckdb.DuckDBPyConnection, raw: str, expected: int |
     ("50", None), ("abc", None), ("", None),
 ])
 def test_parse_share(con: duckdb.DuckDBPyConnection, raw: str, expected: float | None) -> None:
-    got = _one(con, "pb_parse_share", raw)
+    got = _parsed(con, "share", raw)
     assert got == pytest.approx(expected) if expected is not None else got is None
 
 
@@ -110,14 +120,14 @@ def test_parse_share(con: duckdb.DuckDBPyConnection, raw: str, expected: float |
     ("1", "男"), ("男", "男"), (" 2 ", "女"), ("女", "女"), ("１", "男"), ("3", None), ("M", None), ("", None),
 ])
 def test_parse_sex(con: duckdb.DuckDBPyConnection, raw: str, expected: str | None) -> None:
-    assert _one(con, "pb_parse_sex", raw) == expected
+    assert _parsed(con, "sex", raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
     (" 01 ", "01"), ("０１", "01"), ("\u3000农业\t", "农业"), ("", None), ("  ", None), (None, None),
 ])
 def test_code_text(con: duckdb.DuckDBPyConnection, raw: str | None, expected: str | None) -> None:
-    assert _one(con, "pb_code", raw) == expected
+    assert _parsed(con, "code", raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
