@@ -92,15 +92,15 @@ def coverage(rows: Rows) -> bytes:
     return _png(fig)
 
 
-def trend(rows: Rows, title: str, series: Sequence[str], percent: bool = False) -> bytes:
-    """Lines over the first column (a date) of `rows`."""
+def percent_trend(rows: Rows, title: str, series: Sequence[str]) -> bytes:
+    """Lines over the first column (a date) of `rows`; the series are fractions, drawn as percentages."""
     dates = rows.column(rows.columns[0])
     fig, ax = plt.subplots(figsize=(8, 3.8))
     for column in series:
-        values = [(100 if percent else 1) * float(v) if v is not None else None for v in rows.column(column)]
+        values = [100 * float(v) if v is not None else None for v in rows.column(column)]
         ax.plot(dates, values, marker="o", label=column)
     ax.set_title(title)
-    ax.set_ylabel("%" if percent else "score")
+    ax.set_ylabel("%")
     ax.legend(fontsize="small")
     fig.autofmt_xdate()
     return _png(fig)

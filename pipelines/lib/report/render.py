@@ -57,8 +57,8 @@ def _charts(data: ReportData) -> dict[str, tuple[str, bytes]]:
         "coverage": ("分县覆盖率 / coverage by county", charts.coverage(data.coverage)),
     }
     if data.quarantine_trend.rows:
-        made["quarantine"] = ("隔离率趋势 / share of delivered rows quarantined", charts.trend(
-            data.quarantine_trend, "Quarantined share of delivered rows", ["quarantine_rate"], percent=True))
+        made["quarantine"] = ("隔离率趋势 / share of delivered rows quarantined", charts.percent_trend(
+            data.quarantine_trend, "Quarantined share of delivered rows", ["quarantine_rate"]))
     return made
 
 
