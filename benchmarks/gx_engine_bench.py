@@ -15,6 +15,7 @@ from typing import Any
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,6 +42,7 @@ def six_rules() -> list[dict[str, Any]]:
 
 
 def main(rows: int, db: Path) -> dict[str, float]:
+    db.parent.mkdir(parents=True, exist_ok=True)
     con = connect(db)
     started = time.perf_counter()
     build_sample_warehouse(con, rows * 2)
@@ -63,6 +65,7 @@ def main(rows: int, db: Path) -> dict[str, float]:
     frame = con.execute("select * from staging.stg_social_insurance").df()
     read_s = time.perf_counter() - t
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = context.data_sources.add_pandas("pd").add_dataframe_asset("t").add_batch_definition_whole_dataframe("b")
     gx_suite = context.suites.add(gx.ExpectationSuite(name="s", expectations=expectations))
     vd = context.validation_definitions.add(gx.ValidationDefinition(name="v", data=batch, suite=gx_suite))

@@ -31,6 +31,12 @@ class Settings:
     keep_snapshots: int = 2
 
     @property
+    def as_of_date(self) -> dt.date:
+        """The date the checks judge against (quality rules, IDs' birth dates, the late list):
+        POPBASE_REFERENCE_DATE, or else today. The population itself defaults to the latest delivery."""
+        return self.reference_date or dt.date.today()
+
+    @property
     def work_db(self) -> Path:
         """The private working DuckDB file; analysts never open it."""
         return self.work_dir / "work.duckdb"

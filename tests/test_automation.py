@@ -230,6 +230,18 @@ def test_feed_freshness_reports_late_feeds(tmp_path: Path) -> None:
     # a rejected delivery does not count as arrived
     assert got["tax"][0] is None and got["tax"][2] is True and got["tax"][4] == "never_loaded"
 
+    # with POPBASE_REFERENCE_DATE set, the late list judges against it (as the quality rules do), not today
+    as_of = fresh_date + dt.timedelta(days=residence.cadence_days + residence.grace_days + 2)
+    popbase = PopbaseSettings(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"),
+                              work_dir=str(work), reference_date=as_of.isoformat())
+    result = dg.materialize([asset], resources={"duckdb": WorkDuckDB(database=str(work / "work.duckdb")),
+                                                "popbase": popbase}, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    with duckdb.connect(str(work / "work.duckdb"), read_only=True) as con:
+        row = con.execute("select as_of_date, days_late, status from marts.feed_freshness "
+                          "where feed = 'residence_permit'").fetchone()
+    assert row == (as_of, 2, "late")
+
 
 # --- failure alerts ---------------------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 -- grain: one row per registry feed
 -- depends: staging.*
 -- Which departments are late: a feed is late when no delivery has been loaded since its last loaded delivery
--- date plus the registry's cadence_days plus grace_days (ref.feeds), as of current_date (the day this model
--- runs). A feed that has never had a delivery loaded is late too (status never_loaded, no due date). Rejected
+-- date plus the registry's cadence_days plus grace_days (ref.feeds), as of $as_of_date: POPBASE_REFERENCE_DATE
+-- when it is set (as the quality rules' timeliness checks), else the day this model runs. A feed that has never had a delivery loaded is late too (status never_loaded, no due date). Rejected
 -- deliveries do not count as arrived: the department still owes a correct one (last_rejected_date shows it).
 create or replace table marts.feed_freshness as
 with loaded as (
@@ -32,7 +32,7 @@ due as (
         r.last_rejected_date,
         l.last_delivery_date + f.cadence_days as expected_date,
         l.last_delivery_date + (f.cadence_days + f.grace_days) as due_date,
-        current_date as as_of_date
+        $as_of_date::date as as_of_date
     from ref.feeds as f
     left join loaded as l using (feed)
     left join rejected as r using (feed)

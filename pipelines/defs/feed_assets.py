@@ -84,7 +84,7 @@ def staging_asset(feed: Feed) -> dg.AssetsDefinition:
         settings = popbase.settings()
         with duckdb.connect() as con:
             staging.install_macros(con)
-            outcomes = staging.stage_feed(con, feed, reference_date=settings.reference_date)
+            outcomes = staging.stage_feed(con, feed, reference_date=settings.as_of_date)
             total = con.execute(f'select count(*) from staging."stg_{feed.name}"').fetchone()[0]
         by_reason: dict[str, int] = {}
         for o in outcomes:

@@ -27,8 +27,8 @@ from pipelines.lib.quality.suites import Suite, load_suites
 
 
 def reference_date(popbase: PopbaseSettings) -> dt.date:
-    """The run's reference date (POPBASE_REFERENCE_DATE), today when unset."""
-    return popbase.settings().reference_date or dt.date.today()
+    """The date the rules judge against: POPBASE_REFERENCE_DATE, today when unset (`Settings.as_of_date`)."""
+    return popbase.settings().as_of_date
 
 
 def check_metadata(outcome: SuiteOutcome) -> dict[str, Any]:

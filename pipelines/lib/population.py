@@ -79,6 +79,7 @@ def model_parameters(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict
     rule = actual_population_rule()
     params: dict[str, Any] = {
         "reference_date": resolve_reference_date(con, settings),
+        "as_of_date": settings.as_of_date,  # what the late list judges against
         "window_months": int(rule["window_months"]),
         "hukou_requires_activity": bool(rule["hukou_requires_activity"]),
         "hukou_exempt_under_age": int(rule["hukou_exempt_under_age"]),
