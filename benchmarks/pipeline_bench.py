@@ -736,8 +736,10 @@ def combined_markdown(results: list[dict]) -> str:
         w = big["runs"]["full"]["wall_seconds"]
         lines.append(f"| full run at 10M < 300 s | {w} s | {'yes' if w < 300 else 'no'} |")
     for r in results:
-        p = r["runs"]["full"]["peak_rss_mb"]
-        lines.append(f"| peak memory < 6 GB ({r['persons']:,}) | {p:,} MB | {'yes' if p < 6144 else 'no'} |")
+        peak = max(run["peak_rss_mb"] for run in r["runs"].values())  # MiB, the most of any run
+        met = peak * 2**20 < 6e9
+        lines.append(f"| peak memory < 6 GB ({r['persons']:,}) | {peak:,} MB, the most of any run "
+                     f"| {'yes' if met else 'no'} |")
     if big and one:
         ratio = big["runs"]["full"]["wall_seconds"] / one["runs"]["full"]["wall_seconds"]
         cpu = big["runs"]["full"]["process_cpu_seconds"] / one["runs"]["full"]["process_cpu_seconds"]
