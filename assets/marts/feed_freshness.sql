@@ -2,8 +2,9 @@
 -- depends: staging.*
 -- Which departments are late: a feed is late when no delivery has been loaded since its last loaded delivery
 -- date plus the registry's cadence_days plus grace_days (ref.feeds), as of $as_of_date: POPBASE_REFERENCE_DATE
--- when it is set (as the quality rules' timeliness checks), else the day this model runs. A feed that has never had a delivery loaded is late too (status never_loaded, no due date). Rejected
--- deliveries do not count as arrived: the department still owes a correct one (last_rejected_date shows it).
+-- when it is set (as the quality rules' timeliness checks), else the day this model runs. A feed that has never
+-- had a delivery loaded is late too (status never_loaded, no due date). Rejected deliveries do not count as
+-- arrived: the department still owes a correct one (last_rejected_date shows it).
 create or replace table marts.feed_freshness as
 with loaded as (
     select feed, max(delivery_date) as last_delivery_date, count(distinct delivery_date) as deliveries_loaded

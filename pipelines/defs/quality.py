@@ -26,11 +26,6 @@ from pipelines.lib.quality.scorecard import (
 from pipelines.lib.quality.suites import Suite, load_suites
 
 
-def reference_date(popbase: PopbaseSettings) -> dt.date:
-    """The date the rules judge against: POPBASE_REFERENCE_DATE, today when unset (`Settings.as_of_date`)."""
-    return popbase.settings().as_of_date
-
-
 def check_metadata(outcome: SuiteOutcome) -> dict[str, Any]:
     """Counts, rates and masked examples of a suite run, as Dagster metadata."""
     failed = outcome.failed
@@ -71,7 +66,7 @@ def gx_check(suite: Suite) -> dg.AssetChecksDefinition:
         context: dg.AssetCheckExecutionContext, duckdb: WorkDuckDB, popbase: PopbaseSettings
     ) -> dg.AssetCheckResult:
         with duckdb.connect() as con:
-            outcome = run_suite(con, suite, reference_date(popbase))
+            outcome = run_suite(con, suite, popbase.settings().as_of_date)
             record_outcome(con, context.run.run_id, outcome)
         context.log.info(
             f"gx_{suite.name}: {len(outcome.failed)} of {len(outcome.outcomes)} rules failed "
@@ -110,7 +105,7 @@ def scorecard_asset(suites: tuple[Suite, ...] | None = None) -> dg.AssetsDefinit
         coverage, accuracy, consistency, timeliness) with the weakest rule's rate against the 2011
         national pilot's bar; appended to `quality.scorecard` on every run, with an HTML report."""
         run_at = dt.datetime.now()
-        ref = reference_date(popbase)
+        ref = popbase.settings().as_of_date
         with duckdb.connect() as con:
             done = recorded_suites(con, context.run_id)
             for suite in suites:

@@ -25,7 +25,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from pipelines.lib.quality import gx_patch
 from pipelines.lib.quality.masking import mask_error, mask_row, mask_value
-from pipelines.lib.quality.suites import REFERENCE_DATE_SQL, REFERENCE_DATE_VARIABLE, Rule, Suite
+from pipelines.lib.quality.suites import REFERENCE_DATE_VARIABLE, Rule, Suite, with_reference_date
 
 EXAMPLES = 5
 gx_patch.apply()  # once, on import: GX's SQL engine returns no rows from DuckDB without it
@@ -127,11 +127,11 @@ def _set_variables(cursor: duckdb.DuckDBPyConnection, delivery_id: str | None, r
     cursor.execute(f"set variable {REFERENCE_DATE_VARIABLE} = $reference_date", {"reference_date": reference_date})
 
 
-def _creator(con: duckdb.DuckDBPyConnection, suite: Suite, delivery_id: str | None,
+def _creator(con: duckdb.DuckDBPyConnection, schema: str, delivery_id: str | None,
              reference_date: dt.date) -> Any:
     def create() -> ConnectionWrapper:
         cursor = con.cursor()
-        cursor.execute(f"set search_path = '{suite.schema}'")  # a layer name: validated when the suite loads
+        cursor.execute(f"set search_path = '{schema}'")  # a layer name: validated when the suite loads
         _set_variables(cursor, delivery_id, reference_date)
         return ConnectionWrapper(cursor)
 
@@ -141,9 +141,7 @@ def _creator(con: duckdb.DuckDBPyConnection, suite: Suite, delivery_id: str | No
 def _denominator(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule, row_count: int) -> int:
     if not rule.denominator_query:
         return row_count
-    sql = rule.denominator_query.replace("{batch}", f"({_batch_query(suite)})").replace(
-        "${reference_date}", REFERENCE_DATE_SQL
-    )
+    sql = with_reference_date(rule.denominator_query.replace("{batch}", f"({_batch_query(suite)})"))
     return int(con.execute(sql).fetchone()[0])
 
 
@@ -197,7 +195,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.d
     tag = uuid.uuid4().hex[:8]
     source = context.data_sources.add_sql(
         f"duckdb_{tag}", connection_string="duckdb:///:memory:",
-        kwargs={"creator": _creator(con, suite, delivery_id, reference_date)},
+        kwargs={"creator": _creator(con, suite.schema, delivery_id, reference_date)},
     )
     batch = source.add_query_asset(suite.table, query=_batch_query(suite)).add_batch_definition_whole_table(
         "all_rows"

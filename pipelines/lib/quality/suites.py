@@ -5,7 +5,8 @@ A suite's file name is its name and the table it checks; its `meta` says where t
 carries its quality dimension, severity, whether it blocks publishing, and Chinese/English wording.
 `UnexpectedRowsExpectation` has no `mostly`: a rate rule says `meta.threshold` (and, when the share is
 not "rows of this table", `meta.denominator_query`), and passes when 1 − unexpected/denominator ≥ it.
-Queries may use `${reference_date}` (a DATE literal) besides GX's own `{batch}`.
+Queries may use `${reference_date}` (the date the run judges against, read from a DuckDB variable) besides
+GX's own `{batch}`.
 """
 
 from __future__ import annotations
@@ -114,8 +115,12 @@ class Suite:
 
     def gx_json(self) -> dict[str, Any]:
         """The suite as GX reads it, `${reference_date}` reading the run's variable, our own meta kept."""
-        text = json.dumps(self.raw, ensure_ascii=False)
-        return json.loads(text.replace("${reference_date}", REFERENCE_DATE_SQL))
+        return json.loads(with_reference_date(json.dumps(self.raw, ensure_ascii=False)))
+
+
+def with_reference_date(sql: str) -> str:
+    """A rule's SQL with `${reference_date}` reading the run's DuckDB variable (set by the runner)."""
+    return sql.replace("${reference_date}", REFERENCE_DATE_SQL)
 
 
 def _rule(path: Path, index: int, body: dict[str, Any]) -> Rule:
