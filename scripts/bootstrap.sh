@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates .venv in the project root and installs the locked dependencies and popbase itself.
+# Creates .venv in the project root and installs the locked dependencies (hash-checked) and popbase itself.
 # Safe to run again: it reinstalls only when requirements.lock or pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,6 @@ want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 echo "Installing locked dependencies into .venv (first time: a few minutes)…" >&2
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 echo "$want" > "$stamp"

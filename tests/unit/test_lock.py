@@ -1,0 +1,62 @@
+"""requirements.lock: every package pinned with hashes, pyproject's pins in it, Dagster on one release."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(?:\[[a-z,]+\])?==(?P<version>\S+)$")
+HASH = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lock() -> dict[str, tuple[str, int]]:
+    """Package → (version, number of hashes), from requirements.lock's continued lines."""
+    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    entries: dict[str, tuple[str, int]] = {}
+    for requirement in re.split(r"\n(?=\S)", text):
+        if requirement.startswith("#") or not requirement.strip():
+            continue
+        first, *options = requirement.replace("\\\n", " ").split()
+        pin = PIN.match(first)
+        assert pin, f"not an exact pin: {first}"
+        bad = [o for o in options if not HASH.match(o)]
+        assert not bad, f"{first}: unexpected options {bad}"
+        entries[_canonical(pin["name"])] = (pin["version"], len(options))
+    return entries
+
+
+@pytest.fixture(scope="module")
+def lock() -> dict[str, tuple[str, int]]:
+    return _lock()
+
+
+def test_every_package_is_pinned_with_hashes(lock: dict[str, tuple[str, int]]) -> None:
+    assert len(lock) > 100
+    assert not [name for name, (_, hashes) in lock.items() if hashes == 0]
+
+
+def test_pyproject_pins_are_the_locked_versions(lock: dict[str, tuple[str, int]]) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = [*project["project"]["dependencies"], *project["project"]["optional-dependencies"]["test"],
+                *project["build-system"]["requires"]]
+    for requirement in declared:
+        pin = PIN.match(requirement)
+        assert pin, f"pyproject.toml: {requirement} is not an exact pin"
+        assert lock.get(_canonical(pin["name"]), ("missing",))[0] == pin["version"], requirement
+
+
+def test_dagster_packages_are_one_release(lock: dict[str, tuple[str, int]]) -> None:
+    """dagster 1.X.Y goes with its libraries 0.(X+16).Y (dagster-duckdb, dagster-postgres)."""
+    major, minor, patch = lock["dagster"][0].split(".")
+    assert major == "1"
+    for name, (version, _) in lock.items():
+        if name.startswith("dagster-"):
+            assert version in (f"1.{minor}.{patch}", f"0.{int(minor) + 16}.{patch}"), (name, version)
