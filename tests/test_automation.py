@@ -26,6 +26,7 @@ from pipelines.feeds import PROJECT_ROOT, registry
 from pipelines.lib.ingest import ensure_ops_schema
 from pipelines.lib.sql_models import parse_model
 from pipelines.runner import load_definitions
+from tests.postgres_server import postgres_server, production_dagster_yaml
 
 DAGSTER_YAML = PROJECT_ROOT / "dagster_home" / "dagster.yaml"
 FEED_FRESHNESS_SQL = PROJECT_ROOT / "assets" / "marts" / "feed_freshness.sql"
@@ -356,8 +357,32 @@ WRITER = textwrap.dedent(
 
 def test_two_runs_at_once_on_one_working_file_both_succeed(tmp_path: Path, dagster_home: Path) -> None:
     """Two processes launch a run at the same moment; the pool (limit 1) serialises their DuckDB steps."""
+    two_writers_in_turn(tmp_path)
+
+
+def test_the_production_instance_on_postgresql_serialises_them_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The production dagster.yaml exactly as docs/operations.md gives it, on a real PostgreSQL server: it loads,
+    Dagster creates its tables, and the pool claimed through PostgreSQL serialises two runs' DuckDB steps."""
+    with postgres_server() as server:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text(production_dagster_yaml(server, home), encoding="utf-8")
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        monkeypatch.setenv("DAGSTER_PG_PASSWORD", "not-checked-by-the-test-server")
+        two_writers_in_turn(tmp_path)
+        with dg.DagsterInstance.get() as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+            runs = instance.get_runs()
+            assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+
+
+def two_writers_in_turn(tmp_path: Path) -> None:
+    """Launch two writer runs at the same moment on the instance of $DAGSTER_HOME; they must not overlap."""
     database = tmp_path / "work" / "work.duckdb"
-    with dg.DagsterInstance.get() as instance:  # create the SQLite storage once: two first-time migrations race
+    with dg.DagsterInstance.get() as instance:  # create the storage once: two first-time migrations race
         instance.get_runs(limit=1)
     procs = [
         subprocess.Popen(

@@ -51,10 +51,6 @@ CREATE OR REPLACE MACRO pb_id_from_clean(c) AS (
     CASE WHEN length(c) = 15 AND regexp_full_match(c, '[0-9]{15}') THEN pb_id_upgrade15(c) ELSE c END
 );
 
--- Normalised ID from the raw field, in one call.
-CREATE OR REPLACE MACRO pb_id_normalize(s) AS
-    pb_id_from_clean(pb_id_clean(s));
-
 -- Birth date inside a well-formed 18-character ID; NULL when impossible (19990230).
 CREATE OR REPLACE MACRO pb_id_birth_date(id) AS
     CAST(try_strptime(id[7:14], '%Y%m%d') AS DATE);
@@ -65,7 +61,7 @@ CREATE OR REPLACE MACRO pb_id_is_excel_number(id) AS
 CREATE OR REPLACE MACRO pb_id_is_well_formed(id) AS
     length(id) = 18 AND regexp_full_match(id, '[0-9]{17}[0-9X]');
 
--- The reason a normalised ID (pb_id_normalize) is not acceptable, or NULL when it is. First that applies:
+-- The reason a normalised ID (pb_id_from_clean of pb_id_clean) is not acceptable, or NULL when it is. First that applies:
 --   ID_MISSING         empty
 --   ID_PRECISION_LOST  Excel number: scientific notation, or 18 digits ending 000 whose check fails
 --   ID_MALFORMED       not 17 digits + digit/X
@@ -92,8 +88,3 @@ CREATE OR REPLACE MACRO pb_id_problem_parts(id, well_formed, check_ch, born, ref
             OR year(born) > coalesce(region_last_year, 9999) THEN 'ID_REGION'
     END
 );
-
--- The same in one call, for ad-hoc use and tests.
-CREATE OR REPLACE MACRO pb_id_problem(id, ref_date, region_known, region_last_year) AS
-    pb_id_problem_parts(id, coalesce(pb_id_is_well_formed(id), false), pb_id_check_char(id),
-                        pb_id_birth_date(id), ref_date, region_known, region_last_year);

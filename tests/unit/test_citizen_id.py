@@ -16,6 +16,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from pipelines.lib.citizen_id import check_char, normalize, upgrade_15, validate
 from pipelines.lib.reference import region_last_years
 from pipelines.lib.staging import install_macros
+from pipelines.lib.staging_sql import PARSERS, PREPARE
 
 REF = dt.date(2025, 6, 30)
 REGIONS = region_last_years()
@@ -215,12 +216,18 @@ def test_wenzhou_codes_in_regions() -> None:
 
 # --- SQL macros vs the Python reference -----------------------------------------------------------------
 
-SQL_BATCH = """
+# The steps of the generated staging SQL for a citizen ID (staging_sql: PREPARE, PARSERS, _id_ctes, _problem).
+SQL_BATCH = f"""
 WITH b AS (SELECT unnest($batch) AS raw, generate_subscripts($batch, 1) AS i),
-n AS (SELECT i, pb_id_normalize(raw) AS norm FROM b)
-SELECT n.i, n.norm, pb_id_problem(n.norm, $ref, g.code IS NOT NULL, g.last_year) AS reason
-FROM n LEFT JOIN ref.regions AS g ON g.code = n.norm[1:6]
-ORDER BY n.i
+n AS (SELECT i, {PARSERS["citizen_id"]}({PREPARE["citizen_id"]}(raw)) AS norm FROM b),
+shape AS (SELECT *, coalesce(pb_id_is_well_formed(norm), false) AS wf FROM n),
+parts AS (SELECT *, CASE WHEN wf THEN pb_id_first17(norm) END AS n17,
+                    CASE WHEN wf THEN pb_id_birth_date(norm) END AS born FROM shape)
+SELECT p.i, p.norm,
+       pb_id_problem_parts(p.norm, p.wf, pb_id_check_char_n(p.n17), p.born, $ref, g.code IS NOT NULL, g.last_year)
+           AS reason
+FROM parts AS p LEFT JOIN ref.regions AS g ON g.code = p.norm[1:6]
+ORDER BY p.i
 """
 
 
