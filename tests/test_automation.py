@@ -375,6 +375,7 @@ def test_the_production_instance_on_postgresql_serialises_them_too(
         with dg.DagsterInstance.get() as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+            assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
             runs = instance.get_runs()
             assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
 
