@@ -1,4 +1,5 @@
-"""A private, throwaway PostgreSQL server for the tests of the production Dagster instance (docs/operations.md).
+"""The production set-up of docs/operations.md, read from the guide for tests: its dagster.yaml and environment
+file, and a private, throwaway PostgreSQL server to run that dagster.yaml on.
 
 It runs the machine's own PostgreSQL binaries (Debian's `postgresql` package: /usr/lib/postgresql/<n>/bin) on
 127.0.0.1 and a free port, with its data in a new temporary folder, and is stopped and deleted afterwards.
@@ -28,6 +29,7 @@ from pipelines.feeds import PROJECT_ROOT
 OPERATIONS_DOC = PROJECT_ROOT / "docs" / "operations.md"
 PRODUCTION_YAML_HEADING = "`/srv/popbase/dagster_home/dagster.yaml`:"
 PRODUCTION_HOME = "/srv/popbase/dagster_home"
+ENVIRONMENT_FILE_HEADING = "`/etc/popbase/popbase.env`"
 USER = DATABASE = "dagster"
 
 
@@ -88,6 +90,17 @@ def postgres_server() -> Iterator[PostgresServer]:
                            check=False, capture_output=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def production_environment_file() -> dict[str, str]:
+    """The production environment file of docs/operations.md, read as systemd's EnvironmentFile= reads it: a
+    line starting with # or ; is a comment, any other is KEY=VALUE with everything after the = as the value."""
+    doc = OPERATIONS_DOC.read_text(encoding="utf-8")
+    block = re.search(re.escape(ENVIRONMENT_FILE_HEADING) + r".*?```bash\n(.*?)```", doc, re.S)
+    assert block, f"{OPERATIONS_DOC.name}: no bash block under {ENVIRONMENT_FILE_HEADING}"
+    pairs = (line.split("=", 1) for line in block.group(1).splitlines()
+             if line.strip() and not line.lstrip().startswith(("#", ";")))
+    return {key.strip(): value.strip() for key, value in pairs}
 
 
 def production_dagster_yaml(server: PostgresServer, home: Path) -> str:

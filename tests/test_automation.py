@@ -23,10 +23,12 @@ from pipelines.defs import automation
 from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
 from pipelines.defs.sql_assets import sql_model_asset
 from pipelines.feeds import PROJECT_ROOT, registry
+from pipelines.lib.alerts import alert_config
 from pipelines.lib.ingest import ensure_ops_schema
 from pipelines.lib.sql_models import parse_model
 from pipelines.runner import load_definitions
-from tests.postgres_server import postgres_server, production_dagster_yaml
+from pipelines.settings import load_settings
+from tests.postgres_server import postgres_server, production_dagster_yaml, production_environment_file
 
 DAGSTER_YAML = PROJECT_ROOT / "dagster_home" / "dagster.yaml"
 FEED_FRESHNESS_SQL = PROJECT_ROOT / "assets" / "marts" / "feed_freshness.sql"
@@ -378,6 +380,16 @@ def test_the_production_instance_on_postgresql_serialises_them_too(
             assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
             runs = instance.get_runs()
             assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+
+
+def test_the_production_environment_file_loads_as_systemd_reads_it() -> None:
+    """Every value of the guide's environment file is valid as systemd passes it (no inline comments)."""
+    env = production_environment_file()
+    settings = load_settings(env)
+    assert (settings.keep_snapshots, settings.memory_limit) == (2, "16GB")
+    assert settings.work_db == Path(env["POPBASE_WORK_DIR"]) / "work.duckdb"
+    assert alert_config(env).webhook_url == env["POPBASE_ALERT_WEBHOOK"]
+    assert "POPBASE_PSEUDONYM_KEY" not in env
 
 
 def two_writers_in_turn(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""The benchmark harness: the memory cap of the baseline, its report, the month with nothing changed, and the
-snapshot diff (benchmarks/pipeline_bench.py, benchmarks/snapshot_diff.py)."""
+"""The benchmark harness: the memory cap of the baseline, its report, the month with nothing changed, the
+snapshot diff and the executor comparison's code location (benchmarks/pipeline_bench.py, snapshot_diff.py,
+executor_bench.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pipelines.lib.ingest.manifest import verify_delivery
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
+import executor_bench
 import pipeline_bench
 import snapshot_diff
 
@@ -100,3 +102,11 @@ def test_the_snapshot_diff_finds_no_change_in_an_unchanged_month_and_counts_ever
         assert row["new_rows"] == row["old_rows"] == sum(f["rows"] for f in manifest["files"]) + header
         assert row["new_not_in_old"] == row["old_not_in_new"] == 0
     assert all(row["new_not_in_old"] > 0 for row in changed.values())
+
+
+def test_the_executor_benchmark_runs_the_same_graph_with_each_executor() -> None:
+    jobs = {job.name: job for job in executor_bench.defs.resolve_all_job_defs()}
+    for name in executor_bench.EXECUTORS:
+        job = jobs[f"executor_bench_{name}"]
+        assert job.executor_def.name == name
+        assert job.asset_layer.selected_asset_keys == jobs["popbase_full_refresh"].asset_layer.selected_asset_keys
