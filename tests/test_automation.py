@@ -28,10 +28,16 @@ from pipelines.lib.ingest import ensure_ops_schema
 from pipelines.lib.sql_models import parse_model
 from pipelines.runner import load_definitions
 from pipelines.settings import load_settings
-from tests.postgres_server import postgres_server, production_dagster_yaml, production_environment_file
+from tests.postgres_server import (
+    OPERATIONS_DOC,
+    postgres_server,
+    production_dagster_yaml,
+    production_environment_file,
+)
 
 DAGSTER_YAML = PROJECT_ROOT / "dagster_home" / "dagster.yaml"
 FEED_FRESHNESS_SQL = PROJECT_ROOT / "assets" / "marts" / "feed_freshness.sql"
+POOL_LIMIT_COMMAND = "dagster instance concurrency set popbase_duckdb 1"
 FAKE_ID = "330302199001011234"  # shaped like a citizen ID: must never reach an alert
 
 
@@ -373,6 +379,10 @@ def test_the_production_instance_on_postgresql_serialises_them_too(
         (home / "dagster.yaml").write_text(production_dagster_yaml(server, home), encoding="utf-8")
         monkeypatch.setenv("DAGSTER_HOME", str(home))
         monkeypatch.setenv("DAGSTER_PG_PASSWORD", "not-checked-by-the-test-server")
+        # the guide's one-off pool limit (without it, two first claims at once can fail: Dagster issue #33552)
+        assert POOL_LIMIT_COMMAND in OPERATIONS_DOC.read_text(encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "dagster", *POOL_LIMIT_COMMAND.split()[1:]], check=True,
+                       capture_output=True, cwd=PROJECT_ROOT)
         two_writers_in_turn(tmp_path)
         with dg.DagsterInstance.get() as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
@@ -380,6 +390,8 @@ def test_the_production_instance_on_postgresql_serialises_them_too(
             assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
             runs = instance.get_runs()
             assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+            pool = instance.event_log_storage.get_pool_limits()
+            assert [(p.name, p.limit, p.from_default) for p in pool] == [("popbase_duckdb", 1, False)]
 
 
 def test_the_production_environment_file_loads_as_systemd_reads_it() -> None:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import uuid
@@ -168,6 +169,11 @@ def test_analyst_snapshot_holds_no_id_name_address_or_household_number(
     assert not names & {"citizen_id", "name", "birth_date", "death_date", "hukou_address", "household_no",
                         "raw_record", "offending_value", "detail", "spouse_citizen_id"}
     assert {"person_key", "birth_year_month", "household_key", "related_person_key"} <= names
+
+
+def test_the_full_file_is_not_readable_by_other_accounts(published: publish_module.PublishResult) -> None:
+    assert stat.S_IMODE(published.population_file.stat().st_mode) == 0o640
+    assert stat.S_IMODE(published.analyst_file.stat().st_mode) == 0o644
 
 
 def test_key_is_written_nowhere(published: publish_module.PublishResult) -> None:

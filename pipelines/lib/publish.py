@@ -44,6 +44,9 @@ STORAGE_VERSION = "v1.5.0"  # readable by DuckDB 1.5.x clients
 WORK_ALIAS = "popbase_work"
 FULL, ANALYST = "population", "analyst"
 FILES = (FULL, ANALYST)
+# Whatever the umask: the full file (IDs, names, addresses) only for its owner and group, the analyst snapshot
+# (de-identified) for any local account (docs/operations.md, "Who can read what").
+FILE_MODES = {FULL: 0o640, ANALYST: 0o644}
 STATS_FILES = ("stats_population.sql", "stats_actual_composition.sql", "stats_coverage.sql")
 HISTORY_TABLE = "population_history"
 ANALYST_NOTE = ("（分析快照：身份号码已假名化，姓名、地址、原始记录已移除）",
@@ -276,6 +279,8 @@ def _install(built: dict[str, Path], warehouse_dir: Path, keep_versions: int) ->
     stamp = next((dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC) for p in finals.values() if p.exists()), None)
     archived = {name: _archive(path, versions_dir, name, stamp) for name, path in finals.items() if path.exists()}
     installed: list[str] = []
+    for name in FILES:
+        os.chmod(built[name], FILE_MODES[name])
     try:
         for name in FILES:
             os.replace(built[name], finals[name])
