@@ -42,7 +42,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     _say(
         f"wrote {summary.rows:,} rows ({summary.bytes / 2**20:,.0f} MB) in {len(summary.deliveries)} deliveries "
-        f"to {args.out} "
+        + (f"and {summary.broken_deliveries} broken ones (to be rejected) " if summary.broken_deliveries else "")
+        + f"to {args.out} "
         f"in {time.monotonic() - started:.1f} s (ground truth in {Path(args.out) / '_truth'})"
     )
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import duckdb
 import pytest
 
@@ -245,3 +247,14 @@ def test_every_delivery_gets_a_packet_also_when_a_run_catches_up(e2e_run: Pipeli
             assert sum(k.startswith("quarantine") for k in kinds) == quarantined, name
             if date < latest[feed]:
                 assert not any(k.startswith("flag") for k in kinds), name
+
+
+def test_personal_data_is_closed_to_other_accounts_whatever_the_umask(e2e_run: PipelineRun) -> None:
+    """Working folder and feedback packets 0750 (IDs, names); the report, from the analyst snapshot, readable."""
+    warehouse = e2e_run.settings.warehouse_dir
+    modes = {path: stat.S_IMODE(path.stat().st_mode) for path in [
+        e2e_run.settings.work_dir, warehouse / "feedback", *(warehouse / "feedback").glob("*/"),
+        warehouse / "report", *(warehouse / "report").glob("*")]}
+    assert {p: m for p, m in modes.items() if "report" not in p.parts and m != 0o750} == {}
+    assert {p: m for p, m in modes.items() if "report" in p.parts and m not in (0o755, 0o644)} == {}
+    assert len(modes) > 4

@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.lib.duck import connect
+from pipelines.lib.files import private_dir
 from pipelines.settings import Settings, load_settings
 
 
@@ -34,7 +35,7 @@ class WorkDuckDB(dg.ConfigurableResource):
 
         The pool `popbase_duckdb` already serialises the pipeline's steps; the wait covers what it cannot:
         a slot claim racing on SQLite instance storage, or someone holding the file in a DuckDB shell."""
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(self.database).parent)
         deadline = time.monotonic() + self.lock_wait_seconds
         pause = 0.2
         while True:

@@ -21,6 +21,7 @@ import duckdb
 
 from pipelines.feeds import registry
 from pipelines.lib.duck import sql_text
+from pipelines.lib.files import private_dir
 from pipelines.lib.ingest.schema import ensure_ops_schema
 from pipelines.lib.quality import xlsx
 from pipelines.lib.quality.reasons import FLAGS, REASONS
@@ -134,7 +135,8 @@ def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str
     # a rejected delivery can share its feed and date with a loaded one (a re-sent file): its name says so
     suffix = "" if rejection is None else f"_rejected_{delivery_id.rsplit('/', 1)[-1][:6]}"
     path = out_dir / f"{feed}_{delivery_date:%Y%m%d}{suffix}.xlsx"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir.parent)
+    private_dir(out_dir)
     dept = f"{info.department_zh} {info.department_en}" if info else feed
     summary = [
         ("部门 department", dept), ("数据集 feed", f"{info.title_zh if info else ''} ({feed})"),

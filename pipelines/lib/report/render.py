@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from pipelines.lib.files import make_public, public_dir
 from pipelines.lib.report import charts
 from pipelines.lib.report.data import ReportData, Rows, load
 
@@ -66,10 +67,12 @@ def render_report(analyst_file: Path, out_html: Path) -> Path:
     """Render the report from a published file (read-only); PNGs are written beside the HTML too."""
     data = load(analyst_file)
     made = _charts(data)
-    out_html.parent.mkdir(parents=True, exist_ok=True)
+    public_dir(out_html.parent)
     figures = []
     for name, (caption, png) in made.items():
-        (out_html.parent / f"{out_html.stem}_{name}.png").write_bytes(png)
+        png_path = out_html.parent / f"{out_html.stem}_{name}.png"
+        png_path.write_bytes(png)
+        make_public(png_path)
         encoded = base64.b64encode(png).decode("ascii")
         figures.append(f'<h2>{html.escape(caption)}</h2><img alt="{html.escape(name)}" '
                        f'src="data:image/png;base64,{encoded}">')
@@ -93,4 +96,4 @@ anything leaves the statistics office.</p>
 </body></html>
 """
     out_html.write_text(page, encoding="utf-8")
-    return out_html
+    return make_public(out_html)
