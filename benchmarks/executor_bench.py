@@ -6,7 +6,8 @@ Great Expectations and the pipeline before the step does anything. popbase's cod
 executor instead (pipelines/definitions.py). This script shows what that choice is worth. It generates one month of
 deliveries and runs every asset and check twice on fresh working and warehouse folders: once with the job
 `executor_bench_in_process`, once with `executor_bench_multiprocess`. Both are declared here, beside the code
-location's own jobs. It records wall and CPU seconds for each and writes `benchmarks/results/executor.{json,md}`.
+location's own jobs. It records wall and CPU seconds for each and writes
+`benchmarks/results/executor_<persons>.{json,md}`.
 
     .venv/bin/python benchmarks/executor_bench.py --persons 1000000
 
@@ -110,8 +111,8 @@ def main() -> None:
     result = {"persons": args.persons, "date": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": commit, "runs": runs,
               "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, dagster {dg.__version__}"}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "executor.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (args.out / "executor.md").write_text(_markdown(result), encoding="utf-8")
+    (args.out / f"executor_{args.persons}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (args.out / f"executor_{args.persons}.md").write_text(_markdown(result), encoding="utf-8")
     print(_markdown(result))
 
 

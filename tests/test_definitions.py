@@ -61,7 +61,7 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
 
 def test_every_job_runs_its_steps_in_process() -> None:
     """Runs from the UI, schedules and sensors use the in-process executor, as `popbase run` does: the default
-    multiprocess executor starts a Python process per step (benchmarks/results/executor.md)."""
+    multiprocess executor starts a Python process per step (benchmarks/results/executor_1000000.md)."""
     jobs = location_defs.resolve_all_job_defs()
     assert {job.name for job in jobs} >= {"popbase_full_refresh", "popbase_daily_quality", "ingest_hukou"}
     assert {job.name: job.executor_def.name for job in jobs if job.executor_def.name != "in_process"} == {}
