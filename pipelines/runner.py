@@ -10,6 +10,7 @@ import dagster as dg
 
 from pipelines.defs.resources import resources_from_settings
 from pipelines.lib.duck import connect, table_exists
+from pipelines.lib.files import private_dir
 from pipelines.lib.pseudonym import PseudonymKeyError, check_key
 from pipelines.settings import Settings
 
@@ -47,6 +48,7 @@ def run_all(settings: Settings, *, log_level: str = "INFO") -> dg.ExecuteInProce
     """Materialise every asset and run every check once, in this process (DuckDB steps in sequence)."""
     if not settings.landing_dir.is_dir():
         raise RunFailedError(f"the landing directory {settings.landing_dir} does not exist (POPBASE_LANDING_DIR)")
+    private_dir(settings.work_dir)  # the working file holds IDs and names
     for directory in (settings.warehouse_dir, settings.work_dir):
         try:
             directory.mkdir(parents=True, exist_ok=True)
