@@ -48,10 +48,12 @@ def run_all(settings: Settings, *, log_level: str = "INFO") -> dg.ExecuteInProce
     """Materialise every asset and run every check once, in this process (DuckDB steps in sequence)."""
     if not settings.landing_dir.is_dir():
         raise RunFailedError(f"the landing directory {settings.landing_dir} does not exist (POPBASE_LANDING_DIR)")
-    private_dir(settings.work_dir)  # the working file holds IDs and names
     for directory in (settings.warehouse_dir, settings.work_dir):
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            if directory == settings.work_dir:
+                private_dir(directory)  # the working file holds IDs and names
+            else:
+                directory.mkdir(parents=True, exist_ok=True)
             probe = directory / ".write-test"
             probe.write_bytes(b"")
             probe.unlink()

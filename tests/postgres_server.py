@@ -92,23 +92,25 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _block_after(heading: str, language: str) -> str:
+    """The fenced `language` block that starts right after the line of docs/operations.md holding `heading`."""
+    doc = OPERATIONS_DOC.read_text(encoding="utf-8")
+    block = re.search(re.escape(heading) + r"[^\n]*\n\s*```" + language + r"\n(.*?)```", doc, re.S)
+    assert block, f"{OPERATIONS_DOC.name}: no {language} block under {heading}"
+    return block.group(1)
+
+
 def production_environment_file() -> dict[str, str]:
     """The production environment file of docs/operations.md, read as systemd's EnvironmentFile= reads it: a
     line starting with # or ; is a comment, any other is KEY=VALUE with everything after the = as the value."""
-    doc = OPERATIONS_DOC.read_text(encoding="utf-8")
-    block = re.search(re.escape(ENVIRONMENT_FILE_HEADING) + r".*?```bash\n(.*?)```", doc, re.S)
-    assert block, f"{OPERATIONS_DOC.name}: no bash block under {ENVIRONMENT_FILE_HEADING}"
-    pairs = (line.split("=", 1) for line in block.group(1).splitlines()
+    pairs = (line.split("=", 1) for line in _block_after(ENVIRONMENT_FILE_HEADING, "bash").splitlines()
              if line.strip() and not line.lstrip().startswith(("#", ";")))
     return {key.strip(): value.strip() for key, value in pairs}
 
 
 def production_dagster_yaml(server: PostgresServer, home: Path) -> str:
     """The production dagster.yaml exactly as docs/operations.md gives it, pointed at `server` and `home`."""
-    doc = OPERATIONS_DOC.read_text(encoding="utf-8")
-    block = re.search(re.escape(PRODUCTION_YAML_HEADING) + r"\s*```yaml\n(.*?)```", doc, re.S)
-    assert block, f"{OPERATIONS_DOC.name}: no yaml block under {PRODUCTION_YAML_HEADING}"
-    text = block.group(1)
+    text = _block_after(PRODUCTION_YAML_HEADING, "yaml")
     for old, new in ((PRODUCTION_HOME, str(home)), ("hostname: localhost", f"hostname: {server.host}"),
                      ("port: 5432", f"port: {server.port}")):
         assert old in text, f"the production dagster.yaml no longer contains {old!r}"

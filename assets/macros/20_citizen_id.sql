@@ -61,7 +61,8 @@ CREATE OR REPLACE MACRO pb_id_is_excel_number(id) AS
 CREATE OR REPLACE MACRO pb_id_is_well_formed(id) AS
     length(id) = 18 AND regexp_full_match(id, '[0-9]{17}[0-9X]');
 
--- The reason a normalised ID (pb_id_from_clean of pb_id_clean) is not acceptable, or NULL when it is. First that applies:
+-- The reason a normalised ID (pb_id_from_clean of pb_id_clean) is not acceptable, or NULL when it is.
+-- First that applies:
 --   ID_MISSING         empty
 --   ID_PRECISION_LOST  Excel number: scientific notation, or 18 digits ending 000 whose check fails
 --   ID_MALFORMED       not 17 digits + digit/X

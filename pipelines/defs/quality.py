@@ -12,7 +12,7 @@ import dagster as dg
 
 from pipelines.defs.feed_assets import DUCKDB_POOL
 from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
-from pipelines.lib.quality.feedback import feedback_dir, write_packets
+from pipelines.lib.quality.feedback import make_feedback_dir, write_packets
 from pipelines.lib.quality.report import write_report
 from pipelines.lib.quality.runner import SuiteOutcome, run_suite
 from pipelines.lib.quality.scorecard import (
@@ -115,7 +115,7 @@ def scorecard_asset(suites: tuple[Suite, ...] | None = None) -> dg.AssetsDefinit
             history = scorecard_history(con)
             failed = failed_rules(con, context.run_id)
         report = write_report(
-            feedback_dir(popbase.settings().warehouse_dir, run_at.date()) / "quality_report.html",
+            make_feedback_dir(popbase.settings().warehouse_dir, run_at.date()) / "quality_report.html",
             rows,
             history,
             context.run_id,

@@ -120,7 +120,7 @@ def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str
                  delivery_date: dt.date, run_date: dt.date, rejection: str | None = None,
                  with_flags: bool = True) -> Packet:
     """Write `<out_dir>/<feed>_<YYYYMMDD>.xlsx` (`…_rejected_<hash>.xlsx` for a rejected delivery) for one
-    delivery and return what it holds.
+    delivery and return what it holds; `out_dir` exists (`make_feedback_dir`).
 
     A rejected delivery's packet says why it was refused; it has no rows (nothing of it was loaded).
     `with_flags`: also list the flags the feed's records in force raise (the feed's latest delivery).
@@ -135,8 +135,6 @@ def write_packet(con: duckdb.DuckDBPyConnection, out_dir: Path, delivery_id: str
     # a rejected delivery can share its feed and date with a loaded one (a re-sent file): its name says so
     suffix = "" if rejection is None else f"_rejected_{delivery_id.rsplit('/', 1)[-1][:6]}"
     path = out_dir / f"{feed}_{delivery_date:%Y%m%d}{suffix}.xlsx"
-    private_dir(out_dir.parent)
-    private_dir(out_dir)
     dept = f"{info.department_zh} {info.department_en}" if info else feed
     summary = [
         ("部门 department", dept), ("数据集 feed", f"{info.title_zh if info else ''} ({feed})"),
@@ -164,7 +162,7 @@ def write_packets(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, run_date:
     feed's flags) and for every other delivery that never had one (its quarantined rows, or why it was
     rejected); each delivery written is marked in `ops.deliveries.feedback_at`."""
     ensure_ops_schema(con)  # a working file from older code gains feedback_at
-    out_dir = feedback_dir(warehouse_dir, run_date)
+    out_dir = make_feedback_dir(warehouse_dir, run_date)
     latest = latest_deliveries(con)
     latest_ids = {row[0] for row in latest}
     pending = latest + [row for row in unreported_deliveries(con) if row[0] not in latest_ids]
@@ -177,4 +175,12 @@ def write_packets(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, run_date:
 
 
 def feedback_dir(warehouse_dir: Path, run_date: dt.date) -> Path:
+    """`<warehouse_dir>/feedback/<YYYYMMDD>/`, where a run's packets and quality report go (nothing created)."""
     return Path(warehouse_dir) / "feedback" / f"{run_date:%Y%m%d}"
+
+
+def make_feedback_dir(warehouse_dir: Path, run_date: dt.date) -> Path:
+    """`feedback_dir`, created closed to other accounts (the packets hold IDs and names), both levels."""
+    out_dir = feedback_dir(warehouse_dir, run_date)
+    private_dir(out_dir.parent)
+    return private_dir(out_dir)
