@@ -8,7 +8,9 @@ For each size: generate the delivery set with the project's generator (reused wh
 delivery folders, run the asset graph in a fresh subprocess (`run_all`, in-process executor, a DAGSTER_HOME
 instance under the run dir so the event log can be read back); then add the second month's folders and run
 again on the same work dir (the monthly run). With `--baseline`, the naive pandas version of the core result
-(benchmarks/pandas_baseline.py) runs on the same first-month files in its own subprocess.
+(benchmarks/pandas_baseline.py) runs on the same first-month files in its own subprocess; with `--minimal`, the
+same result as one DuckDB script (benchmarks/duckdb_minimal.py, the issue's "minimal single-script DuckDB version
+of the job") with the pipeline's memory limit.
 
 After each monthly run (outside its timing), the previous and the new published `population_base` are compared
 column by column (benchmarks/base_churn.py): how many persons' rows a month really changes.
@@ -453,6 +455,21 @@ def baseline_run(gen: Path, date: str, out_dir: Path, cap_gb: float) -> dict:
     return {**res, **(json.loads(result_file.read_text()) if result_file.exists() else {})}
 
 
+def minimal_run(gen: Path, date: str, out_dir: Path, memory_limit: str, threads: int, cap_gb: float) -> dict:
+    """benchmarks/duckdb_minimal.py in a subprocess, with the pipeline's DuckDB memory limit and threads; peak RSS
+    sampled from here. The issue's reference point: the same result as the pandas baseline in one DuckDB script."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result_file = out_dir / "minimal.json"
+    result_file.unlink(missing_ok=True)
+    cmd = [sys.executable, str(Path(__file__).with_name("duckdb_minimal.py")), "--landing", str(gen),
+           "--date", date, "--out", str(out_dir / "minimal_persons.parquet"), "--json", str(result_file),
+           "--memory-limit", memory_limit, "--threads", str(threads)]
+    print(f"[{dt.datetime.now():%H:%M:%S}] minimal DuckDB script: {' '.join(cmd[1:])}", flush=True)
+    res = run_capped(cmd, cap_gb)
+    shutil.rmtree(out_dir / "minimal_spill", ignore_errors=True)
+    return {**res, **(json.loads(result_file.read_text()) if result_file.exists() else {})}
+
+
 def run_capped(cmd: list[str], cap_gb: float) -> dict:
     """Run `cmd`, echoing its output; stop it once its RSS (with children) passes `cap_gb`.
 
@@ -519,7 +536,7 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
     recorded = json.loads(previous.read_text()) if previous.exists() else None
     # what was recorded counts only for the same delivery set (see same_delivery_set)
     same_set = recorded is not None and same_delivery_set(recorded, args.months, args.seed)
-    if not args.runs:  # the baseline alone: the pipeline's runs stay as recorded, with their machine and code
+    if not args.runs:  # the references alone: the pipeline's runs stay as recorded, with their machine and code
         if not same_set:
             raise SystemExit(f"no recorded runs on this delivery set (--months {args.months} --seed {args.seed}) "
                              f"in {previous}: run the baseline on the set the runs used")
@@ -550,6 +567,13 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
         if not args.runs:
             result["baseline_machine"] = machine(args.memory_limit, args.threads)
         result["baseline"] = baseline_run(gen, dates[0], run_dir / "baseline", args.baseline_cap_gb)
+    if not args.minimal and result.get("minimal") is None and same_set:
+        result["minimal"] = recorded.get("minimal")
+    if result.get("minimal") is None:
+        result.pop("minimal", None)
+    if args.minimal:
+        result["minimal"] = minimal_run(gen, dates[0], run_dir / "minimal", args.memory_limit, args.threads,
+                                        args.baseline_cap_gb)
     result["disk"] = result.get("disk") if not args.runs else {
         "delivery_set_mb": round(sum(p.stat().st_size for p in gen.rglob("*") if p.is_file()) / MB),
         "work_db_mb": round((run_dir / "work" / "work.duckdb").stat().st_size / MB),
@@ -637,7 +661,32 @@ def size_markdown(r: dict) -> str:
     b = r.get("baseline")
     if b and full:
         lines += baseline_markdown(b, full, r.get("baseline_machine"))
+    if r.get("minimal") and full:
+        lines += minimal_markdown(r["minimal"], full, b)
     return "\n".join(lines) + "\n"
+
+
+def minimal_markdown(mn: dict, full: dict, baseline: dict | None) -> list[str]:
+    """The minimal DuckDB script next to the pipeline's equivalent stages, its whole run and the pandas baseline."""
+    eq = sum(full["stages"].get(s, {}).get("seconds", 0) for s in ("ingest", "standardise", "base"))
+    lines = ["", "## Minimal DuckDB script (first month only, same files)", "",
+             "The issue's reference point: `benchmarks/duckdb_minimal.py` computes the pandas baseline's result in one "
+             "DuckDB script (decode, normalise and check IDs, aggregate each feed per person, join, write), with the "
+             f"pipeline's memory limit ({mn.get('memory_limit', '–')}). It keeps no raw rows, quarantine, history or "
+             "checks and publishes nothing.", "",
+             "| | wall s | peak RSS MB | pipeline / this |", "|---|---:|---:|---:|",
+             f"| minimal DuckDB script (exit {mn['exit_code']}) | {mn['wall_seconds']} | {mn['peak_rss_mb']:,} | – |",
+             f"| DuckDB pipeline: ingest + standardise + base | {eq:.1f} | – | {eq / mn['wall_seconds']:.1f}x |",
+             f"| DuckDB pipeline: full run | {full['wall_seconds']} | {full['peak_rss_mb']:,} | "
+             f"{full['wall_seconds'] / mn['wall_seconds']:.1f}x |"]
+    if baseline and not baseline.get("stopped_at_cap"):
+        lines.append(f"| pandas baseline | {baseline['wall_seconds']} | {baseline['peak_rss_mb']:,} | "
+                     f"{baseline['wall_seconds'] / mn['wall_seconds']:.1f}x |")
+    if mn.get("phases"):
+        lines += ["", "Phases (s): " + ", ".join(f"{k} {v}" for k, v in mn["phases"].items())
+                  + (f"; {mn['persons_out']:,} person rows from {mn['rows_in']:,} rows read."
+                     if mn.get("persons_out") is not None else ".")]
+    return lines
 
 
 def baseline_markdown(b: dict, full: dict, baseline_machine: dict | None) -> list[str]:
@@ -770,6 +819,12 @@ def combined_markdown(results: list[dict]) -> str:
                 f"{b['peak_rss_mb']:,} MB | {'yes' if x >= 3 and less else 'no'} |"
             )
     for r in results:
+        mn = r.get("minimal")
+        if mn and mn.get("exit_code") == 0:
+            w = r["runs"]["full"]["wall_seconds"]
+            lines.append(f"| (reference, no target) the pipeline's full run against the minimal DuckDB script "
+                         f"({r['persons']:,}) | {w} s vs {mn['wall_seconds']} s: {w / mn['wall_seconds']:.1f}x | – |")
+    for r in results:
         c = r.get("code")
         if c:
             lines.append(f"\n{r['persons']:,}: code {c['mode']} at commit {c['commit'][:10]}"
@@ -798,6 +853,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench")
     ap.add_argument("--baseline", action="store_true", help="also run benchmarks/pandas_baseline.py")
+    ap.add_argument("--minimal", action="store_true",
+                    help="also run benchmarks/duckdb_minimal.py (the issue's minimal DuckDB script)")
     ap.add_argument("--baseline-cap-gb", type=float,
                     default=round(0.7 * psutil.virtual_memory().total / 2**30, 1),
                     help="stop the pandas baseline past this RSS (default 70%% of RAM)")
@@ -807,8 +864,9 @@ def main() -> None:
                     help="snapshot deliveries per feed whose rows the working file keeps (default 2, as the pipeline)")
     ap.add_argument("--runs", default="full,monthly",
                     help="full,monthly (default) | full | monthly (continues the kept run dir of a full run) | none "
-                         "(with --baseline: the baseline alone, next to the runs already recorded); add ',unchanged' "
-                         "for a last run in which nothing changed (the last snapshots again, no events)")
+                         "(with --baseline or --minimal: those alone, next to the runs already recorded); "
+                         "add ',unchanged' for a last run in which nothing changed (the last snapshots again, "
+                         "no events)")
     ap.add_argument("--keep-runs", action="store_true", help="keep the DuckDB spill directories")
     ap.add_argument("--markdown-only", action="store_true", help="re-render the markdown from the JSON files")
     ap.add_argument("--_one-run", type=Path, help=argparse.SUPPRESS)
@@ -834,8 +892,8 @@ def main() -> None:
         ap.error("--persons is required")
     args.workdir = args.workdir.resolve()
     args.runs = {r.strip() for r in args.runs.split(",")} - {"none"}
-    if not args.runs and not args.baseline:
-        ap.error("--runs none needs --baseline")
+    if not args.runs and not (args.baseline or args.minimal):
+        ap.error("--runs none needs --baseline or --minimal")
     args.code_dir, args.code_info = code_snapshot(args.code, args.workdir)
     for persons in args.persons:
         result = bench_size(persons, args)

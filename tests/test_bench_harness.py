@@ -1,6 +1,6 @@
-"""The benchmark harness: the memory cap of the baseline, its report, the month with nothing changed, the
-snapshot diff and the executor comparison's code location (benchmarks/pipeline_bench.py, snapshot_diff.py,
-executor_bench.py)."""
+"""The benchmark harness: the memory cap of the baseline, its report, the minimal DuckDB script against the
+pandas baseline, the month with nothing changed, the snapshot diff and the executor comparison's code location
+(benchmarks/pipeline_bench.py, duckdb_minimal.py, snapshot_diff.py, executor_bench.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+
+import duckdb
 
 from pipelines.feeds import registry
 from pipelines.lib.generator import generate
@@ -44,6 +46,43 @@ def test_the_report_says_the_baseline_did_not_finish() -> None:
     text = "\n".join(pipeline_bench.baseline_markdown(stopped, full, None))
     assert "did not finish: it passed the 16.5 GB cap after 356.6 s (phases finished, s: read 318.9)" in text
     assert "Speed-up" not in text
+
+
+def test_the_minimal_duckdb_script_gives_the_pandas_baselines_result(tmp_path: Path) -> None:
+    gen = tmp_path / "gen"
+    generate(3_000, 3, gen, months=1, first_delivery=dt.date(2026, 8, 31))
+    minimal = pipeline_bench.minimal_run(gen, "20260831", tmp_path / "minimal", "1GB", 1, cap_gb=4)
+    baseline = pipeline_bench.baseline_run(gen, "20260831", tmp_path / "baseline", cap_gb=4)
+    assert minimal["exit_code"] == baseline["exit_code"] == 0
+    assert set(minimal["phases"]) == {"decode", "read", "aggregate", "merge", "write"}
+    assert minimal["persons_out"] == baseline["persons_out"] > 2_500
+    assert not (tmp_path / "minimal" / "minimal_spill").exists()
+    con = duckdb.connect()
+    for name, path in (("m", tmp_path / "minimal" / "minimal_persons.parquet"),
+                       ("p", tmp_path / "baseline" / "baseline_persons.parquet")):
+        con.execute(f"create table {name} as select * from read_parquet($path)", {"path": str(path)})
+    columns = [c for (c,) in con.execute("select column_name from (describe m)").fetchall()]
+    assert columns == [c for (c,) in con.execute("select column_name from (describe p)").fetchall()]
+    assert con.execute("select count(*) from m full join p using (citizen_id) "
+                       "where m.citizen_id is null or p.citizen_id is null").fetchone() == (0,)
+    for column in columns[1:]:  # the readers skip malformed rows differently: a few values may differ
+        same = f"m.{column}::varchar is not distinct from p.{column}::varchar"
+        if column in ("insured_months", "income_last_12m"):
+            same = f"coalesce(abs(m.{column} - p.{column}) < 0.01, m.{column} is null and p.{column} is null)"
+        elif column.endswith(("date", "since", "month", "period")):
+            same = f"m.{column}::date is not distinct from p.{column}::date"
+        share = con.execute(f"select avg(({same})::int) from m join p using (citizen_id)").fetchone()[0]
+        assert share > 0.99, column
+
+
+def test_the_report_sets_the_pipeline_against_the_minimal_script() -> None:
+    full = {"wall_seconds": 542.4, "peak_rss_mb": 4596,
+            "stages": {"ingest": {"seconds": 111.0}, "standardise": {"seconds": 126.1}, "base": {"seconds": 148.1}}}
+    minimal = {"exit_code": 0, "wall_seconds": 180.8, "peak_rss_mb": 4400, "memory_limit": "4GB",
+               "phases": {"read": 60.0}, "persons_out": 9_950_000, "rows_in": 52_700_000}
+    text = "\n".join(pipeline_bench.minimal_markdown(minimal, full, None))
+    assert "| DuckDB pipeline: ingest + standardise + base | 385.2 | – | 2.1x |" in text
+    assert "| DuckDB pipeline: full run | 542.4 | 4,596 | 3.0x |" in text
 
 
 def test_a_recorded_baseline_counts_only_for_the_same_delivery_set() -> None:
