@@ -11,6 +11,7 @@ import duckdb
 from pipelines.feeds import PROJECT_ROOT
 
 SQL_ROOT = PROJECT_ROOT / "assets"
+MACRO_DIR = SQL_ROOT / "macros"
 
 
 def connect(
@@ -73,3 +74,9 @@ def run_sql_file(
 ) -> None:
     """Run every statement of a SQL file under `assets/` with named parameters."""
     run_sql(con, sql_text(relative_path), params)
+
+
+def install_sql_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """CREATE OR REPLACE the pb_* macros of assets/macros/*.sql (text, IDs, values); idempotent."""
+    for path in sorted(MACRO_DIR.glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))

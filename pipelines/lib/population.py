@@ -10,6 +10,7 @@ import duckdb
 import yaml
 
 from pipelines.feeds import PROJECT_ROOT, Feed, Registry, registry
+from pipelines.lib.duck import install_sql_macros
 from pipelines.lib.ingest.schema import ensure_ops_schema
 from pipelines.lib.sql_models import SqlModel, run_model
 from pipelines.settings import Settings
@@ -74,6 +75,7 @@ def model_parameters(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict
     for schema in ("intermediate", "marts"):
         con.execute(f"create schema if not exists {schema}")
     ensure_ops_schema(con)  # a working file from older code gains the ledger's newer columns before a model reads them
+    install_sql_macros(con)  # the models use the ID macros (pb_id_check_char_n) whether or not staging ran here
     sync_feed_table(con)
     sync_person_roles(con)
     rule = actual_population_rule()

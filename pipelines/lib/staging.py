@@ -22,12 +22,11 @@ import duckdb
 
 from pipelines.feeds import Feed, registry
 from pipelines.lib import staging_sql as gen
-from pipelines.lib.duck import SQL_ROOT, used_params
+from pipelines.lib.duck import install_sql_macros, used_params
 from pipelines.lib.quality.masking import mask_error
 from pipelines.lib.reference import load_reference_tables
 
 log = logging.getLogger(__name__)
-MACRO_DIR = SQL_ROOT / "macros"
 
 
 class StagingError(RuntimeError):
@@ -49,8 +48,7 @@ class StageOutcome:
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     """CREATE OR REPLACE the pb_* macros and (re)load ref.regions and ref.code_lists; idempotent."""
-    for path in sorted(MACRO_DIR.glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+    install_sql_macros(con)
     load_reference_tables(con, registry())
 
 
