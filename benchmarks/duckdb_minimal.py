@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 
 import duckdb
+from phases import Phases, delivery_files
+
+from pipelines.lib.duck import used_params
 
 BLOCK = 64 * 2**20
 ID_TYPE = "居民身份证"
@@ -45,7 +48,8 @@ def steps(path: Path = SQL) -> dict[str, str]:
 
 
 def files(landing: Path, feed: str, date: str, suffix: str) -> list[str]:
-    return [str(p) for p in sorted((landing / feed / date).glob(f"*{suffix}"))]
+    """The delivery's data files as text (DuckDB's readers take a list of paths as a parameter)."""
+    return [str(p) for p in delivery_files(landing, feed, date, suffix)]
 
 
 def transcode(sources: list[str], target: Path) -> None:
@@ -64,7 +68,7 @@ def transcode(sources: list[str], target: Path) -> None:
                 out.write(decoder.decode(b"", final=True).encode("utf-8"))
 
 
-def csv_view(con: duckdb.DuckDBPyConnection, name: str, paths: list[str]) -> None:
+def read_csv_table(con: duckdb.DuckDBPyConnection, name: str, paths: list[str]) -> None:
     """Every field as text, rows that do not parse skipped (the pandas baseline's on_bad_lines='skip')."""
     con.execute(
         f"create or replace temp table {name} as select *, row_number() over () as rn from read_csv($paths, "
@@ -94,24 +98,17 @@ def main() -> None:
     sql_steps = steps()
     con.execute(sql_steps.pop("macros"))
     merge = sql_steps.pop("base")
-    phases: dict[str, float] = {}
-    t = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        phases[name] = round(phases.get(name, 0) + now - t, 1)
-        t = now
-        print(f"{name}: {phases[name]} s", flush=True)
+    phases = Phases()
+    lap = phases.lap
 
     utf8_hukou = args.out.parent / "minimal_hukou_utf8.csv"
     transcode(files(landing, "hukou", date, ".csv"), utf8_hukou)
     lap("decode")
-    csv_view(con, "hukou_raw", [str(utf8_hukou)])
-    csv_view(con, "residence_raw", files(landing, "residence_permit", date, ".csv"))
-    csv_view(con, "education_raw", files(landing, "education", date, ".csv"))
-    csv_view(con, "tax_raw", files(landing, "tax", date, ".csv"))
-    csv_view(con, "marriage_raw", files(landing, "marriage", date, ".csv"))
+    read_csv_table(con, "hukou_raw", [str(utf8_hukou)])
+    read_csv_table(con, "residence_raw", files(landing, "residence_permit", date, ".csv"))
+    read_csv_table(con, "education_raw", files(landing, "education", date, ".csv"))
+    read_csv_table(con, "tax_raw", files(landing, "tax", date, ".csv"))
+    read_csv_table(con, "marriage_raw", files(landing, "marriage", date, ".csv"))
     con.execute(
         "create or replace temp table insurance_raw as select *, row_number() over () as rn from read_json("
         "$paths, format = 'newline_delimited', ignore_errors = true, columns = {aac002: 'VARCHAR', "
@@ -121,12 +118,12 @@ def main() -> None:
     con.execute("create or replace temp table property_raw as select *, row_number() over () as rn "
                 "from read_parquet($paths)", {"paths": files(landing, "property", date, ".parquet")})
     utf8_hukou.unlink()
-    rows_in = sum(con.execute(f"select count(*) from {t}").fetchone()[0] for t in (
+    rows_in = sum(con.execute(f"select count(*) from {table}").fetchone()[0] for table in (
         "hukou_raw", "residence_raw", "education_raw", "insurance_raw", "tax_raw", "marriage_raw", "property_raw"))
     lap("read")
     ref = dt.datetime.strptime(date, "%Y%m%d")
     for name, sql in sql_steps.items():
-        params = {k: v for k, v in {"ref": ref, "id_type": ID_TYPE}.items() if f"${k}" in sql}
+        params = used_params(sql, {"ref": ref, "id_type": ID_TYPE})
         started = time.perf_counter()
         con.execute(sql, params)
         print(f"  ({name}: {time.perf_counter() - started:.1f} s)", flush=True)
@@ -136,7 +133,7 @@ def main() -> None:
     con.execute("copy base to $out (format parquet)", {"out": str(args.out)})
     lap("write")
     persons, in_hukou = con.execute("select count(*), count(*) filter (where in_hukou) from base").fetchone()
-    res = {"phases": phases, "rows_in": rows_in, "persons_out": persons, "in_hukou": in_hukou,
+    res = {"phases": phases.seconds, "rows_in": rows_in, "persons_out": persons, "in_hukou": in_hukou,
            "out_mb": round(args.out.stat().st_size / 2**20, 1), "memory_limit": args.memory_limit}
     print(json.dumps(res), flush=True)
     if args.json:

@@ -21,11 +21,11 @@ import argparse
 import datetime as dt
 import io
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from phases import Phases, delivery_files
 
 FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789xX")
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -64,10 +64,6 @@ def normalise_ids(raw: pd.Series) -> pd.Series:
 def read_csv(path: Path, encoding: str) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, encoding=encoding, encoding_errors="replace", on_bad_lines="skip",
                        keep_default_na=False)
-
-
-def files(landing: Path, feed: str, date: str, suffix: str) -> list[Path]:
-    return sorted((landing / feed / date).glob(f"*{suffix}"))
 
 
 def _jsonl_frame(lines: list[str]) -> pd.DataFrame:
@@ -118,24 +114,17 @@ def main() -> None:
     args = ap.parse_args()
     L, D = args.landing, args.date
     ref = dt.datetime.strptime(D, "%Y%m%d")
-    phases: dict[str, float] = {}
-    t = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        phases[name] = round(phases.get(name, 0) + now - t, 1)
-        t = now
-        print(f"{name}: {phases[name]} s", flush=True)
+    phases = Phases()
+    lap = phases.lap
 
     # ---- read
-    hukou = concat([read_csv(p, "gb18030") for p in files(L, "hukou", D, ".csv")])
-    residence = concat([read_csv(p, "utf-8-sig") for p in files(L, "residence_permit", D, ".csv")])
-    education = concat([read_csv(p, "utf-8") for p in files(L, "education", D, ".csv")])
-    insurance = concat([read_jsonl(p) for p in files(L, "social_insurance", D, ".jsonl")])
-    tax = concat([read_csv(p, "utf-8") for p in files(L, "tax", D, ".csv")])
-    marriage = concat([read_csv(p, "utf-8") for p in files(L, "marriage", D, ".csv")])
-    prop = concat([pd.read_parquet(p) for p in files(L, "property", D, ".parquet")])
+    hukou = concat([read_csv(p, "gb18030") for p in delivery_files(L, "hukou", D, ".csv")])
+    residence = concat([read_csv(p, "utf-8-sig") for p in delivery_files(L, "residence_permit", D, ".csv")])
+    education = concat([read_csv(p, "utf-8") for p in delivery_files(L, "education", D, ".csv")])
+    insurance = concat([read_jsonl(p) for p in delivery_files(L, "social_insurance", D, ".jsonl")])
+    tax = concat([read_csv(p, "utf-8") for p in delivery_files(L, "tax", D, ".csv")])
+    marriage = concat([read_csv(p, "utf-8") for p in delivery_files(L, "marriage", D, ".csv")])
+    prop = concat([pd.read_parquet(p) for p in delivery_files(L, "property", D, ".parquet")])
     rows_in = sum(len(x) for x in (hukou, residence, education, insurance, tax, marriage, prop))
     lap("read")
 
@@ -237,7 +226,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     base.to_parquet(args.out, index=False)
     lap("write")
-    res = {"phases": phases, "rows_in": rows_in, "persons_out": len(base),
+    res = {"phases": phases.seconds, "rows_in": rows_in, "persons_out": len(base),
            "in_hukou": int(base["in_hukou"].sum()), "out_mb": round(args.out.stat().st_size / 2**20, 1)}
     print(json.dumps(res), flush=True)
     if args.json:

@@ -445,29 +445,30 @@ def baseline_run(gen: Path, date: str, out_dir: Path, cap_gb: float) -> dict:
     The baseline holds every feed of a month in memory at once. Past `cap_gb` of RSS it is stopped (the
     machine is shared and has no swap: letting it grow would get some process killed by the kernel), and the
     result says so, with the phases it finished and how long it ran."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "baseline.json").unlink(missing_ok=True)
-    cmd = [sys.executable, str(Path(__file__).with_name("pandas_baseline.py")), "--landing", str(gen),
-           "--date", date, "--out", str(out_dir / "baseline_persons.parquet"), "--json", str(out_dir / "baseline.json")]
-    print(f"[{dt.datetime.now():%H:%M:%S}] pandas baseline (memory cap {cap_gb:g} GB, stopped if it needs more): "
-          f"{' '.join(cmd[1:])}", flush=True)
-    res = run_capped(cmd, cap_gb)
-    result_file = out_dir / "baseline.json"
-    return {**res, **(json.loads(result_file.read_text()) if result_file.exists() else {})}
+    return _reference_run("pandas_baseline.py", "baseline", gen, date, out_dir, [], cap_gb,
+                          f"pandas baseline (memory cap {cap_gb:g} GB, stopped if it needs more)")
 
 
 def minimal_run(gen: Path, date: str, out_dir: Path, memory_limit: str, threads: int, cap_gb: float) -> dict:
     """benchmarks/duckdb_minimal.py in a subprocess, with the pipeline's DuckDB memory limit and threads; peak RSS
     sampled from here. The issue's reference point: the same result as the pandas baseline in one DuckDB script."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result_file = out_dir / "minimal.json"
-    result_file.unlink(missing_ok=True)
-    cmd = [sys.executable, str(Path(__file__).with_name("duckdb_minimal.py")), "--landing", str(gen),
-           "--date", date, "--out", str(out_dir / "minimal_persons.parquet"), "--json", str(result_file),
-           "--memory-limit", memory_limit, "--threads", str(threads)]
-    print(f"[{dt.datetime.now():%H:%M:%S}] minimal DuckDB script: {' '.join(cmd[1:])}", flush=True)
-    res = run_capped(cmd, cap_gb)
+    res = _reference_run("duckdb_minimal.py", "minimal", gen, date, out_dir,
+                         ["--memory-limit", memory_limit, "--threads", str(threads)], cap_gb, "minimal DuckDB script")
     shutil.rmtree(out_dir / "minimal_spill", ignore_errors=True)
+    return res
+
+
+def _reference_run(script: str, name: str, gen: Path, date: str, out_dir: Path, extra: list[str], cap_gb: float,
+                   label: str) -> dict:
+    """One reference script on a month's files (`<out_dir>/<name>_persons.parquet`, `<name>.json`): what
+    run_capped measured, with what the script reported about itself."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result_file = out_dir / f"{name}.json"
+    result_file.unlink(missing_ok=True)
+    cmd = [sys.executable, str(Path(__file__).with_name(script)), "--landing", str(gen), "--date", date,
+           "--out", str(out_dir / f"{name}_persons.parquet"), "--json", str(result_file), *extra]
+    print(f"[{dt.datetime.now():%H:%M:%S}] {label}: {' '.join(cmd[1:])}", flush=True)
+    res = run_capped(cmd, cap_gb)
     return {**res, **(json.loads(result_file.read_text()) if result_file.exists() else {})}
 
 
@@ -569,18 +570,16 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
     if "unchanged" in args.runs:  # nothing changed: the last month's snapshots again, no events
         date = redeliver_unchanged(gen, run_dir / "landing", dates[-1])
         result["runs"]["unchanged"] = child_run(run_dir, "unchanged", [date], args)
-    if not args.baseline and result.get("baseline") is None and same_set:
-        result["baseline"] = recorded.get("baseline")
-    if result.get("baseline") is None:
-        result.pop("baseline", None)
+    for reference, rerun in (("baseline", args.baseline), ("minimal", args.minimal)):
+        # a reference not run again stays as recorded on this delivery set
+        if not rerun and result.get(reference) is None and same_set:
+            result[reference] = recorded.get(reference)
+        if result.get(reference) is None:
+            result.pop(reference, None)
     if args.baseline:
         if not args.runs:
             result["baseline_machine"] = machine(args.memory_limit, args.threads)
         result["baseline"] = baseline_run(gen, dates[0], run_dir / "baseline", args.baseline_cap_gb)
-    if not args.minimal and result.get("minimal") is None and same_set:
-        result["minimal"] = recorded.get("minimal")
-    if result.get("minimal") is None:
-        result.pop("minimal", None)
     if args.minimal:
         result["minimal"] = minimal_run(gen, dates[0], run_dir / "minimal", args.memory_limit, args.threads,
                                         args.baseline_cap_gb)
