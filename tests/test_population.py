@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from pipelines.lib.population import person_mentions_model
+from pipelines.lib.sql_models import parse_model, run_model
 from tests.population_fixtures import StagingFixture, date, make_id
 
 MAN = make_id("330302", "19900101", 123)
@@ -571,3 +575,36 @@ def test_tax_events_built_month_by_month_equal_a_rebuild(fx: StagingFixture) -> 
     fx.con.execute("update ops.deliveries set status = 'rejected' where delivery_id = 'tax/20261130/fixture'")
     fx.build(reference_date=months[-1])
     assert _tax_events(fx) == []
+
+
+def test_person_mentions_is_a_view_and_replaces_an_earlier_table(fx: StagingFixture) -> None:
+    """The mentions are a view (cheap to compute, costly to write); a working file that still holds them as a
+    table, from before they became one, builds too, and a model that is a table again replaces the view."""
+    fx.hukou(MAN)
+    fx.build()
+    kind = "select table_type from information_schema.tables where table_name = 'int_person_mentions'"
+    assert fx.con.execute(kind).fetchall() == [("VIEW",)]
+    mentions = fx.con.execute("select * from intermediate.int_person_mentions").fetchall()
+    fx.con.execute("drop view intermediate.int_person_mentions")
+    fx.con.execute("create table intermediate.int_person_mentions as select 1 as stale")
+    fx.build()
+    assert fx.con.execute(kind).fetchall() == [("VIEW",)]
+    assert fx.con.execute("select * from intermediate.int_person_mentions").fetchall() == mentions
+    assert fx.person(MAN)["name"] is not None
+
+    as_table = replace(person_mentions_model(), materialized="table",
+                       sql=person_mentions_model().sql.replace("create or replace view", "create or replace table"))
+    run_model(fx.con, as_table, {})
+    assert fx.con.execute(kind).fetchall() == [("BASE TABLE",)]
+
+
+def test_a_model_file_declares_its_kind(tmp_path: Path) -> None:
+    model = tmp_path / "m.sql"
+    model.write_text("-- grain: one row per x\n-- materialized: view\ncreate or replace view intermediate.m as "
+                     "select 1")
+    assert parse_model(model).materialized == "view"
+    model.write_text("-- grain: one row per x\ncreate or replace table intermediate.m as select 1")
+    assert parse_model(model).materialized == "table"
+    model.write_text("-- grain: one row per x\n-- materialized: parquet\nselect 1")
+    with pytest.raises(ValueError, match="materialized"):
+        parse_model(model)

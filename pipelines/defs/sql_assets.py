@@ -32,7 +32,7 @@ def sql_model_asset(model: SqlModel) -> dg.AssetsDefinition:
         owners=[OFFICE],
         pool=DUCKDB_POOL,
         description=model.description,
-        metadata={"sql": model.source},
+        metadata={"sql": model.source, "materialized": model.materialized},
     )
     def _model(context: dg.AssetExecutionContext, duckdb: WorkDuckDB, popbase: PopbaseSettings) -> dg.MaterializeResult:
         with duckdb.connect() as con:

@@ -126,13 +126,15 @@ def _mention_select(feed: Feed, role_index: int) -> str:
 
 
 def person_mentions_sql(reg: Registry | None = None) -> str:
-    """SQL building `intermediate.int_person_mentions`: one row per person mentioned by a row in force.
+    """SQL of the view `intermediate.int_person_mentions`: one row per person mentioned by a row in force.
 
-    Generated from every feed's `persons` roles in the registry.
+    Generated from every feed's `persons` roles in the registry. A view, not a table: at 10M persons (64M
+    mentions) computing it takes 2.4 s and writing it took 20 s, while its two readers, `population_base` and
+    `person_flags`, take about as long reading it through the view (51.4 + 16.1 s) as from a table (53.8 + 14.7 s).
     """
     reg = reg or registry()
     selects = [_mention_select(f, i) for f in reg.feeds.values() for i in range(len(f.persons))]
-    return "create or replace table intermediate.int_person_mentions as\n" + "\nunion all\n".join(selects) + ";"
+    return "create or replace view intermediate.int_person_mentions as\n" + "\nunion all\n".join(selects) + ";"
 
 
 def person_mentions_model(reg: Registry | None = None) -> SqlModel:
@@ -146,6 +148,7 @@ def person_mentions_model(reg: Registry | None = None) -> SqlModel:
         depends=(("intermediate", "int_deliveries_in_force"), ("staging", "*")),
         notes="What each feed reports about a person (name, sex, birth date, activity date), for survivorship "
         "and the consistency flags.",
+        materialized="view",
     )
 
 
