@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
+
 TABLE = "population_base"
 KEY = "citizen_id"
 NOT_COMPARED = (KEY, "reference_date")
@@ -30,7 +32,9 @@ def _differs(columns: list[str]) -> str:
     return " or ".join(f"b.{_quote(c)} is distinct from a.{_quote(c)}" for c in columns) or "false"
 
 
-def base_churn(before: Path, after: Path, *, memory_limit: str = "4GB", temp_directory: Path | None = None) -> dict:
+def base_churn(
+    before: Path, after: Path, *, memory_limit: str = DEFAULT_MEMORY_LIMIT, temp_directory: Path | None = None
+) -> dict:
     """Counts of persons kept, added and removed, and of kept persons whose row differs: in any column, without
     the provenance columns, without those and the rolling values, and per column (largest first)."""
     config = {"memory_limit": memory_limit, "autoinstall_known_extensions": False}

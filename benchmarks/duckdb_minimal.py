@@ -1,7 +1,7 @@
 """The minimal DuckDB script: the pandas baseline's result in one DuckDB script, for the benchmark.
 
     .venv/bin/python benchmarks/duckdb_minimal.py --landing var/bench/gen_p1000000_m2_s1 --date 20260831 \
-        --out var/bench/minimal_persons.parquet [--memory-limit 4GB] [--json var/bench/minimal.json]
+        --out var/bench/minimal_persons.parquet [--memory-limit 4.5GB] [--json var/bench/minimal.json]
 
 The issue's reference point ("a minimal single-script DuckDB version of the job: decode, normalise and check
 IDs, aggregate each feed per person, join, write"), computed the same way as benchmarks/pandas_baseline.py and
@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 from phases import Phases, delivery_files
 
-from pipelines.lib.duck import used_params
+from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT, used_params
 
 BLOCK = 64 * 2**20
 ID_TYPE = "居民身份证"
@@ -83,7 +83,7 @@ def main() -> None:
     ap.add_argument("--landing", type=Path, required=True)
     ap.add_argument("--date", required=True, help="delivery folder name, YYYYMMDD")
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit; 'none' for 80%% of RAM")
+    ap.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT, help="DuckDB memory_limit; 'none' for 80%% of RAM")
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (default: all cores)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()

@@ -46,6 +46,8 @@ from pathlib import Path
 import psutil
 from base_churn import base_churn, churn_markdown
 
+from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
+
 ROOT = Path(__file__).resolve().parent.parent
 if "--_code" in sys.argv:  # a run child: import the pipeline from the code snapshot under test
     sys.path.insert(0, sys.argv[sys.argv.index("--_code") + 1])
@@ -868,7 +870,7 @@ def main() -> None:
     ap.add_argument("--baseline-cap-gb", type=float,
                     default=round(0.7 * psutil.virtual_memory().total / 2**30, 1),
                     help="stop the pandas baseline past this RSS (default 70%% of RAM)")
-    ap.add_argument("--memory-limit", default=os.environ.get("POPBASE_MEMORY_LIMIT") or "4GB")
+    ap.add_argument("--memory-limit", default=os.environ.get("POPBASE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT)
     ap.add_argument("--threads", type=int, default=int(os.environ.get("POPBASE_THREADS") or 0))
     ap.add_argument("--keep-snapshots", type=int, default=int(os.environ.get("POPBASE_KEEP_SNAPSHOTS") or 2),
                     help="snapshot deliveries per feed whose rows the working file keeps (default 2, as the pipeline)")

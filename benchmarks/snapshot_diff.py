@@ -30,6 +30,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
+
 BLOCK_BYTES = 64 << 20
 TEXT_SUFFIXES = (".csv", ".jsonl")
 
@@ -86,7 +88,7 @@ def compare(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return int(added), int(removed)
 
 
-def measure(landing: Path, old: str, new: str, memory_limit: str = "4GB") -> dict[str, dict]:
+def measure(landing: Path, old: str, new: str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict[str, dict]:
     """Per snapshot feed: rows, new rows not in the old delivery, old rows not in the new one, and seconds."""
     con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False,
                                  "autoinstall_known_extensions": False})

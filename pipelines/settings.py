@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.feeds import PROJECT_ROOT
+from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
 
 MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
@@ -67,7 +68,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     var = PROJECT_ROOT / "var"
     warehouse = Path(env.get("POPBASE_WAREHOUSE_DIR") or var / "warehouse")
     ref = env.get("POPBASE_REFERENCE_DATE") or None
-    memory_limit = env.get("POPBASE_MEMORY_LIMIT") or "4GB"
+    memory_limit = env.get("POPBASE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
     if not MEMORY_SIZE.match(memory_limit):
         raise SettingsError(f"POPBASE_MEMORY_LIMIT={memory_limit!r} is not a size; write it like 4GB or 6000MB")
     threads = env.get("POPBASE_THREADS") or str(os.cpu_count() or 2)

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.lib.duck import connect
+from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT, connect
 from pipelines.lib.files import private_dir
 from pipelines.settings import Settings, load_settings
 
@@ -24,7 +24,7 @@ class WorkDuckDB(dg.ConfigurableResource):
     """
 
     database: str
-    memory_limit: str = "4GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     temp_directory: str = ""
     threads: int = 0
     lock_wait_seconds: float = 120.0
@@ -65,7 +65,7 @@ class PopbaseSettings(dg.ConfigurableResource):
     warehouse_dir: str
     work_dir: str
     reference_date: str = ""
-    memory_limit: str = "4GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int = 0
     keep_snapshots: int = 2
 

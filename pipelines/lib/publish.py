@@ -25,7 +25,7 @@ import duckdb
 
 from pipelines.feeds import registry
 from pipelines.lib.dictionary import ColumnSpec, TableSpec, check_classified, comment_text, dictionary
-from pipelines.lib.duck import connect, run_sql, sql_text
+from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT, connect, run_sql, sql_text
 from pipelines.lib.pseudonym import (
     PERSON_KEYS,
     analyst_select,
@@ -76,7 +76,7 @@ def publish(
     pseudonym_key: str,
     reference_date: dt.date,
     keep_versions: int = 3,
-    memory_limit: str = "4GB",
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
     temp_directory: Path | None = None,
 ) -> PublishResult:
     """Build both published files aside and rename them into place; see the module docstring."""
