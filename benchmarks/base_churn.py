@@ -14,8 +14,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
-
 TABLE = "population_base"
 KEY = "citizen_id"
 NOT_COMPARED = (KEY, "reference_date")
@@ -33,10 +31,15 @@ def _differs(columns: list[str]) -> str:
 
 
 def base_churn(
-    before: Path, after: Path, *, memory_limit: str = DEFAULT_MEMORY_LIMIT, temp_directory: Path | None = None
+    before: Path, after: Path, *, memory_limit: str | None = None, temp_directory: Path | None = None
 ) -> dict:
     """Counts of persons kept, added and removed, and of kept persons whose row differs: in any column, without
-    the provenance columns, without those and the rolling values, and per column (largest first)."""
+    the provenance columns, without those and the rolling values, and per column (largest first). The memory limit
+    defaults to the pipeline's (imported here: pipeline_bench imports this module before choosing which
+    `pipelines` to load)."""
+    from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
+
+    memory_limit = memory_limit or DEFAULT_MEMORY_LIMIT
     config = {"memory_limit": memory_limit, "autoinstall_known_extensions": False}
     if temp_directory is not None:
         config["temp_directory"] = str(temp_directory)

@@ -46,8 +46,8 @@ from pathlib import Path
 import psutil
 from base_churn import base_churn, churn_markdown
 
-from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
-
+# No `pipelines` import above this line or in the modules imported here: a run child imports the pipeline from
+# the code snapshot under test, which only the sys.path entry below puts first.
 ROOT = Path(__file__).resolve().parent.parent
 if "--_code" in sys.argv:  # a run child: import the pipeline from the code snapshot under test
     sys.path.insert(0, sys.argv[sys.argv.index("--_code") + 1])
@@ -859,6 +859,8 @@ def write_results(result: dict) -> None:
 
 
 def main() -> None:
+    from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, action="append")
     ap.add_argument("--months", type=int, default=2)

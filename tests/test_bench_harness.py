@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -151,3 +152,16 @@ def test_the_executor_benchmark_runs_the_same_graph_with_each_executor() -> None
         job = jobs[f"executor_bench_{name}"]
         assert job.executor_def.name == name
         assert job.asset_layer.selected_asset_keys == jobs["popbase_full_refresh"].asset_layer.selected_asset_keys
+
+
+def test_a_run_child_imports_the_pipeline_from_the_code_snapshot(tmp_path: Path) -> None:
+    """pipeline_bench measures the commit it copied aside: nothing it imports before choosing the snapshot may
+    load `pipelines` from the working tree."""
+    snapshot = tmp_path / "code"
+    (snapshot / "pipelines").mkdir(parents=True)
+    (snapshot / "pipelines" / "__init__.py").write_text("")
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    probe = (f"import sys; sys.path.insert(0, {str(bench)!r}); sys.argv = ['x', '--_code', {str(snapshot)!r}]; "
+             "import pipeline_bench, pipelines; print(pipelines.__file__)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert Path(out.strip()).parent == snapshot / "pipelines"

@@ -130,7 +130,7 @@ def person_mentions_sql(reg: Registry | None = None) -> str:
 
     Generated from every feed's `persons` roles in the registry. A view, not a table: at 10M persons (64M
     mentions) computing it takes 2.4 s and writing it took 20 s, while its two readers, `population_base` and
-    `person_flags`, take about as long reading it through the view (51.4 + 16.1 s) as from a table (53.8 + 14.7 s).
+    `person_flags`, take about as long reading it through the view (53.5 + 16.2 s) as from a table (53.0 + 14.9 s).
     """
     reg = reg or registry()
     selects = [_mention_select(f, i) for f in reg.feeds.values() for i in range(len(f.persons))]
