@@ -126,6 +126,8 @@ BREAKS = [
      "else '男' end where source_row % 5 = 1", "sex agrees", "accuracy", "WARN", id="accuracy-sex"),
     pytest.param("population_base", "insert into marts.population_base select * from marts.population_base limit 1",
      "unique", "consistency", "ERROR", id="consistency-unique"),
+    pytest.param("households", "insert into marts.households select * from marts.households limit 1",
+     "is unique", "consistency", "ERROR", id="consistency-household-member-unique"),
     pytest.param("households", "update marts.households set is_head = true where relation_code = '20' and "
      "household_no in (select distinct household_no from marts.households order by household_no limit 200)",
      "exactly one head", "consistency", "WARN", id="consistency-one-head"),
@@ -151,6 +153,26 @@ def test_broken_dimension_fails_its_rule(con: duckdb.DuckDBPyConnection, suite_n
     assert outcome.severity == severity
     text = json.dumps([o.summary() for o in outcome.outcomes], ensure_ascii=False, default=str)
     assert not FULL_ID.search(text), "a full citizen ID reached the check metadata"
+
+
+@pytest.mark.parametrize(("suite_name", "table", "key"), [
+    ("population_base", "marts.population_base", "citizen_id"),
+    ("households", "marts.households", "household_no, citizen_id"),
+])
+def test_a_repeated_key_is_counted_once_with_its_occurrences(
+    con: duckdb.DuckDBPyConnection, suite_name: str, table: str, key: str,
+) -> None:
+    """The uniqueness rules are one grouped query (two window queries with GX's built-in expectations): one
+    unexpected row per repeated key, saying how often it occurs, its ID masked."""
+    first, last = (f"({key}) = (select ({key}) from {table} order by ({key}) {order} limit 1)"
+                   for order in ("asc", "desc"))
+    for where in (first, first, last):
+        con.execute(f"insert into {table} select * from {table} where {where} limit 1")
+    outcome = run_suite(con, SUITES[suite_name], SAMPLE_REFERENCE_DATE)
+    [rule] = [o for o in outcome.failed if "is unique" in o.rule.description_en]
+    assert rule.unexpected_count == 2
+    assert sorted(e["occurrences"] for e in rule.examples) == [2, 3]
+    assert not FULL_ID.search(json.dumps(rule.summary(), ensure_ascii=False, default=str))
 
 
 def test_rate_rule_passes_above_its_bar(con: duckdb.DuckDBPyConnection) -> None:
