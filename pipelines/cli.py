@@ -85,6 +85,8 @@ def _print_summary(settings: Settings, seconds: float) -> None:
             print(f"  {feed:<20} {date:<14} {status:<9} {message}")
         else:
             print(f"  {feed:<20} {date:<14} {status:<9} {received:>9,} {loaded:>10,} {dup:>10,} {quar:>12,}")
+    if s.arriving:
+        print("  still arriving (no _MANIFEST.json yet, not read): " + ", ".join(s.arriving))
     if s.quarantine_by_reason:
         print("\n  quarantined rows by reason: " + ", ".join(f"{r} {n:,}" for r, n in s.quarantine_by_reason))
     if s.flags_by_code:

@@ -9,8 +9,10 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.resources import resources_from_settings
+from pipelines.feeds import registry
 from pipelines.lib.duck import connect, table_exists
 from pipelines.lib.files import private_dir
+from pipelines.lib.ingest.manifest import arriving_deliveries
 from pipelines.lib.pseudonym import PseudonymKeyError, check_key
 from pipelines.settings import Settings
 
@@ -92,6 +94,7 @@ class RunSummary:
     quarantine_by_reason: list[tuple[str, int]]
     flags_by_code: list[tuple[str, int]]
     rules_failed_by_suite: list[tuple[str, int]]
+    arriving: list[str]  # "<feed>/<YYYYMMDD>" folders in the landing directory without a manifest yet
 
 
 def summarise(settings: Settings) -> RunSummary:
@@ -111,7 +114,9 @@ def summarise(settings: Settings) -> RunSummary:
         flags = con.execute("select flag_code, count(*) from person_flags group by all order by 2 desc").fetchall()
     finally:
         con.close()
-    return RunSummary(persons, actual, hukou, floating, deliveries, reasons, flags, _rules_failed(settings))
+    arriving = [f"{feed.name}/{folder.name}" for feed in registry().feeds.values()
+                for folder in arriving_deliveries(settings.landing_dir, feed)]
+    return RunSummary(persons, actual, hukou, floating, deliveries, reasons, flags, _rules_failed(settings), arriving)
 
 
 def _rules_failed(settings: Settings) -> list[tuple[str, int]]:

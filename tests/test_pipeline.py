@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -124,6 +125,11 @@ def test_the_run_summary_names_counts_and_no_person(e2e_run: PipelineRun, capsys
     out = capsys.readouterr().out
     assert "working file:" in out and "persons known:" in out
     assert "quality rules failed, by suite: " in out  # the generated defects fail some rules
+    arriving = duckdb.connect().execute(
+        "select feed || '/' || strftime(delivery_date, '%Y%m%d') from read_parquet(?) where problem = 'no_manifest'",
+        [str(e2e_run.landing / "_truth" / "deliveries_broken.parquet")],
+    ).fetchall()
+    assert arriving and f"still arriving (no _MANIFEST.json yet, not read): {arriving[0][0]}" in out
     ids = {r[0] for r in _full(e2e_run).execute("select citizen_id from population_base").fetchall()}
     assert not any(i in out for i in ids)
 
@@ -258,3 +264,34 @@ def test_personal_data_is_closed_to_other_accounts_whatever_the_umask(e2e_run: P
     assert {p: m for p, m in modes.items() if "report" not in p.parts and m != 0o750} == {}
     assert {p: m for p, m in modes.items() if "report" in p.parts and m not in (0o755, 0o644)} == {}
     assert len(modes) > 4
+
+
+def _publish_event(run: PipelineRun, run_id: str) -> tuple[dict[str, object], list[str]]:
+    """The warehouse_files materialisation's metadata and the run's warning messages."""
+    metadata: dict[str, object] = {}
+    warnings = []
+    for entry in run.instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is not None and event.is_step_materialization:
+            materialization = event.event_specific_data.materialization
+            if materialization.asset_key.path == ["published", "warehouse_files"]:
+                metadata = {k: v.value for k, v in materialization.metadata.items()}
+        if entry.level >= 30 and entry.user_message:  # logging.WARNING
+            warnings.append(entry.user_message)
+    return metadata, warnings
+
+
+def test_a_run_under_another_pseudonym_key_says_so(e2e_run: PipelineRun) -> None:
+    """Allowed (a rotation) but reported in the run's log and the publish step's metadata; the key never."""
+    other_key = "another-pseudonym-key-0123456789abcdef"
+    before, _ = _publish_event(e2e_run, e2e_run.result.run_id)
+    assert before["pseudonym_key_changed"] is False
+    try:
+        rotated = run_all(replace(e2e_run.settings, pseudonym_key=other_key))
+        metadata, warnings = _publish_event(e2e_run, rotated.run_id)
+    finally:
+        run_all(e2e_run.settings)  # the other tests' analyst file is under the fixture's key
+    assert metadata["pseudonym_key_changed"] is True and metadata["pseudonym_key_id"] != before["pseudonym_key_id"]
+    said = [w for w in warnings if "do not link to earlier versions" in w]
+    assert len(said) == 1 and str(before["pseudonym_key_id"]) in said[0]
+    assert other_key not in said[0] and e2e_run.settings.pseudonym_key not in said[0]

@@ -268,6 +268,23 @@ def test_versions_kept_for_rollback(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM population_base").fetchone()[0] == 40
 
 
+def test_a_publish_under_another_key_is_reported(tmp_path: Path) -> None:
+    """A new key breaks the linkage of person_key across versions: allowed (a rotation), but said, never the key."""
+    work, warehouse = build_marts(tmp_path / "work.duckdb", persons=20), tmp_path / "wh"
+    first = _publish(work, warehouse)
+    again = _publish(work, warehouse)
+    assert first.previous_key_id is None and not first.key_changed and not again.key_changed
+    other_key = "another-key-0123456789abcdef-0123456789"
+    rotated = _publish(work, warehouse, key=other_key)
+    assert rotated.key_changed and rotated.previous_key_id == first.pseudonym_key_id
+    with _ro(rotated.analyst_file) as con:
+        assert con.execute("select pseudonym_key_id from publication").fetchone()[0] == rotated.pseudonym_key_id
+    message = publish_module.key_change_message(rotated)
+    assert "do not link to earlier versions" in message
+    assert first.pseudonym_key_id in message and rotated.pseudonym_key_id in message
+    assert KEY not in message and other_key not in message
+
+
 # --- compatibility, dictionary, statistics ------------------------------------------------------
 
 @pytest.mark.skipif(not OLD_CLI.exists(), reason="the DuckDB 1.x CLI is not installed in .venv/bin")

@@ -5,7 +5,7 @@ import dagster as dg
 from pipelines.defs.feed_assets import DUCKDB_POOL, FILE_RETRY
 from pipelines.defs.resources import PopbaseSettings, WorkDuckDB
 from pipelines.lib.population import resolve_reference_date
-from pipelines.lib.publish import publish
+from pipelines.lib.publish import key_change_message, publish
 from pipelines.lib.report import render_report
 from pipelines.lib.sql_models import discover_models
 
@@ -45,6 +45,8 @@ def warehouse_files(
         temp_directory=settings.temp_dir,
     )
     context.log.info(f"published {settings.population_file} and {settings.analyst_file}")
+    if result.key_changed:
+        context.log.warning(key_change_message(result))
     return dg.MaterializeResult(
         metadata={
             "population_file": dg.MetadataValue.path(str(settings.population_file)),
@@ -52,6 +54,8 @@ def warehouse_files(
             "reference_date": str(reference_date),
             "seconds": round(result.seconds, 2),
             "tables": dg.MetadataValue.json(result.row_counts),
+            "pseudonym_key_id": result.pseudonym_key_id,
+            "pseudonym_key_changed": result.key_changed,
         }
     )
 

@@ -49,6 +49,10 @@ FILES = (FULL, ANALYST)
 FILE_MODES = {FULL: 0o640, ANALYST: 0o644}
 STATS_FILES = ("stats_population.sql", "stats_actual_composition.sql", "stats_coverage.sql")
 HISTORY_TABLE = "population_history"
+# The fingerprint (pipelines.lib.pseudonym.key_id, public) of the key the installed analyst file was written
+# with. A publish under another key is allowed (a planned rotation) but reported (PublishResult.key_changed,
+# logged by the asset): its person_keys do not link to the earlier versions'.
+KEY_ID_FILE = ".pseudonym_key_id"
 ANALYST_NOTE = ("（分析快照：身份号码已假名化，姓名、地址、原始记录已移除）",
                 " (analyst snapshot: IDs pseudonymised; names, addresses and raw records removed)")
 
@@ -67,6 +71,13 @@ class PublishResult:
     seconds: float
     bytes: dict[str, int]
     versions: tuple[Path, ...]
+    pseudonym_key_id: str
+    previous_key_id: str | None  # None: the first publish into this folder (or one before the file existed)
+
+    @property
+    def key_changed(self) -> bool:
+        """True when this publish used another key than the one it replaced: pseudonyms no longer link."""
+        return self.previous_key_id is not None and self.previous_key_id != self.pseudonym_key_id
 
 
 def publish(
@@ -101,7 +112,9 @@ def publish(
             except duckdb.Error as exc:
                 # DuckDB messages can quote a value: mask them and drop the chained error.
                 raise PublishError(f"building the published files failed: {mask_error(exc)}") from None
+            previous_key_id = _installed_key_id(warehouse_dir)
             versions = _install(built, warehouse_dir, keep_versions)
+            (warehouse_dir / KEY_ID_FILE).write_text(run["pseudonym_key_id"] + "\n", encoding="ascii")
         finally:
             shutil.rmtree(building, ignore_errors=True)
     finals = {name: warehouse_dir / f"{name}.duckdb" for name in FILES}
@@ -112,9 +125,27 @@ def publish(
         seconds=round(time.perf_counter() - started, 3),
         bytes={name: path.stat().st_size for name, path in finals.items()},
         versions=versions,
+        pseudonym_key_id=run["pseudonym_key_id"],
+        previous_key_id=previous_key_id,
     )
     log.info("published %s in %.1f s (%s bytes)", warehouse_dir, result.seconds, result.bytes)
     return result
+
+
+def key_change_message(result: PublishResult) -> str:
+    """What an operator reads when a publish used another pseudonym key than the files it replaced."""
+    return (f"the analyst snapshot was pseudonymised with another key than the version it replaced (key id "
+            f"{result.previous_key_id} -> {result.pseudonym_key_id}): its person_key and household_key values do "
+            "not link to earlier versions. If that was not a planned rotation, publish again with the previous "
+            "key (POPBASE_PSEUDONYM_KEY).")
+
+
+def _installed_key_id(warehouse_dir: Path) -> str | None:
+    """The key id recorded by the last publish into this folder, if any."""
+    try:
+        return (warehouse_dir / KEY_ID_FILE).read_text(encoding="ascii").strip() or None
+    except FileNotFoundError:
+        return None
 
 
 @contextlib.contextmanager

@@ -226,7 +226,8 @@ lists every owner row of the unit. `NOT_IN_BACKBONE` lists the first row per per
 ## deliveries_broken.parquet (only with `delivery_defects=True`)
 One broken delivery per delivery-level problem, dated the month after the last good delivery:
 feed, delivery_date, problem (`header_renamed_column`, `header_missing_column`, `header_extra_column`,
-`manifest_sha256_mismatch`, `manifest_row_count_mismatch`, `no_manifest`). Each must be rejected whole.
+`manifest_sha256_mismatch`, `manifest_row_count_mismatch`, `no_manifest`). Each must be rejected whole, but
+`no_manifest`: a folder without its manifest is still arriving and must be left alone (not read, not rejected).
 """
 
 

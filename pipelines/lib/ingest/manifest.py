@@ -127,6 +127,16 @@ def complete_deliveries(landing_dir: Path, feed: Feed) -> list[DeliveryCandidate
     return sorted(found, key=lambda c: c.delivery_date)
 
 
+def arriving_deliveries(landing_dir: Path, feed: Feed) -> list[Path]:
+    """Dated delivery folders of `feed` that have no manifest yet: still arriving, so not read by any run."""
+    root = Path(landing_dir) / feed.name
+    if not root.is_dir():
+        return []
+    return sorted(folder for folder in root.iterdir()
+                  if folder.is_dir() and folder_date(folder.name) is not None
+                  and not (folder / MANIFEST_NAME).exists())
+
+
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file, read in blocks."""
     digest = hashlib.sha256()
