@@ -211,6 +211,22 @@ def test_latest_delivery_wins_for_re_sent_tax_events(fx: StagingFixture) -> None
     assert fx.person(MAN)["income_last_12m"] == Decimal("150")
 
 
+def test_tax_persons_read_only_the_income_periods_the_base_uses(fx: StagingFixture) -> None:
+    """Income older than both the 12 periods and the window leaves no trace; the latest period picks the office."""
+    fx.tax(MAN, "2024-03-01", "500", tax_office_district_code="330381")  # two years before: read no more
+    fx.tax(WOMAN, "2025-10-01", "40", tax_office_district_code="330381")  # 13th period back: outside both
+    fx.tax(WOMAN, "2025-11-01", "60", tax_office_district_code="330381")
+    fx.tax(WOMAN, "2026-08-01", "100", tax_office_district_code="330304")
+    fx.build()
+    rows = fx.con.execute(
+        "select citizen_id, income_last_12m, taxed_recently, tax_district_code from intermediate.int_tax_persons"
+    ).fetchall()
+    assert rows == [(WOMAN, Decimal("160"), True, "330304")]
+    man = fx.person(MAN)
+    assert man["income_last_12m"] == 0 and man["residence_district_code"] is None and not man["is_actual_resident"]
+    assert fx.person(WOMAN)["residence_district_code"] == "330304"
+
+
 def test_actual_population_rule(fx: StagingFixture) -> None:
     away = make_id(birth="19800101", seq=131)  # hukou here, working age, no activity: lives elsewhere
     child = make_id(birth="20230101", seq=133)  # hukou here, exempt by age
