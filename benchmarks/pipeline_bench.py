@@ -166,7 +166,7 @@ def stage_of(step_key: str) -> tuple[str, str | None]:
         return "publish", None
     if step_key == "published__population_report":
         return "report", None
-    if step_key == "published__snapshot_retention":
+    if step_key in ("published__snapshot_retention", "published__event_retention"):
         return "retention", None
     return "other", None
 
@@ -190,7 +190,13 @@ def delivery_bytes(folder: Path) -> int:
 
 
 def one_run(
-    run_dir: Path, label: str, new_dates: list[str], memory_limit: str, threads: int, keep_snapshots: int
+    run_dir: Path,
+    label: str,
+    new_dates: list[str],
+    memory_limit: str,
+    threads: int,
+    keep_snapshots: int,
+    keep_event_months: int | None,
 ) -> dict:
     """One `run_all` in this process (called in a fresh subprocess); returns the measurements."""
     os.environ["DAGSTER_HOME"] = str(run_dir / "dagster_home")
@@ -208,7 +214,7 @@ def one_run(
     settings = Settings(
         landing_dir=run_dir / "landing", warehouse_dir=run_dir / "warehouse", work_dir=run_dir / "work",
         reference_date=None, pseudonym_key=BENCH_KEY, memory_limit=memory_limit, threads=threads,
-        keep_snapshots=keep_snapshots,
+        keep_snapshots=keep_snapshots, keep_event_months=keep_event_months,
     )
     previous = run_dir / "previous_population.duckdb"  # the file this run's publish replaces
     previous.unlink(missing_ok=True)
@@ -433,7 +439,8 @@ def child_run(run_dir: Path, label: str, dates: list[str], args: argparse.Namesp
     code = args.code_dir
     cmd = [sys.executable, __file__, "--_one-run", str(run_dir), "--_label", label, "--_dates", ",".join(dates),
            "--memory-limit", args.memory_limit, "--threads", str(args.threads),
-           "--keep-snapshots", str(args.keep_snapshots), "--_code", str(code)]
+           "--keep-snapshots", str(args.keep_snapshots), "--_code", str(code),
+           *(["--keep-event-months", str(args.keep_event_months)] if args.keep_event_months else [])]
     print(f"[{dt.datetime.now():%H:%M:%S}] {label} run: {' '.join(cmd[2:])}", flush=True)
     proc = subprocess.run(cmd, cwd=code, check=False)
     if proc.returncode != 0:
@@ -543,7 +550,7 @@ def bench_size(persons: int, args: argparse.Namespace) -> dict:
     dates = month_dates(gen)
     run_dir = args.workdir / f"run_p{persons}"
     result: dict = {"persons": persons, "months": args.months, "seed": args.seed, "generation": gen_info,
-                    "keep_snapshots": args.keep_snapshots,
+                    "keep_snapshots": args.keep_snapshots, "keep_event_months": args.keep_event_months,
                     "machine": machine(args.memory_limit, args.threads), "code": args.code_info, "runs": {}}
     previous = RESULTS / f"pipeline_{persons}.json"
     recorded = json.loads(previous.read_text()) if previous.exists() else None
@@ -615,7 +622,8 @@ def size_markdown(r: dict) -> str:
         "", UNITS, "",
         f"Delivery set: {r['months']} months, seed {r['seed']}, {r['generation']['rows']:,} rows, "
         f"{r['generation']['bytes'] / 1e9:.2f} GB (generated in {r['generation']['seconds']} s; later runs reuse it)."
-        + (f" Snapshots kept per feed: {r['keep_snapshots']}." if r.get("keep_snapshots") else ""), "",
+        + (f" Snapshots kept per feed: {r['keep_snapshots']}." if r.get("keep_snapshots") else "")
+        + (f" Months of tax events kept: {r['keep_event_months']}." if r.get("keep_event_months") else ""), "",
         *([f"Code: {r['code']['mode']} at commit {r['code']['commit'][:10]}"
            + (f" — {r['code']['note']}" if r['code'].get('note') else ""), ""] if r.get("code") else []),
         "## Runs", "",
@@ -876,6 +884,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=int(os.environ.get("POPBASE_THREADS") or 0))
     ap.add_argument("--keep-snapshots", type=int, default=int(os.environ.get("POPBASE_KEEP_SNAPSHOTS") or 2),
                     help="snapshot deliveries per feed whose rows the working file keeps (default 2, as the pipeline)")
+    ap.add_argument("--keep-event-months", type=int,
+                    default=int(os.environ.get("POPBASE_KEEP_EVENT_MONTHS") or 0) or None,
+                    help="months of tax events the working file keeps (default: every event, as the pipeline)")
     ap.add_argument("--runs", default="full,monthly",
                     help="full,monthly (default) | full | monthly (continues the kept run dir of a full run) | none "
                          "(with --baseline or --minimal: those alone, next to the runs already recorded); "
@@ -892,7 +903,7 @@ def main() -> None:
     args = ap.parse_args()
     if args._one_run:
         res = one_run(args._one_run, args._label, args._dates.split(","), args.memory_limit, args.threads,
-                      args.keep_snapshots)
+                      args.keep_snapshots, args.keep_event_months)
         (args._one_run / f"{args._label}.json").write_text(json.dumps(res, indent=1))
         sys.stdout.flush()
         sys.stderr.flush()

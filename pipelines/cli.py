@@ -73,8 +73,9 @@ def _print_summary(settings: Settings, seconds: float) -> None:
     if report.exists():
         print(f"  population report:      {report}")
     if settings.work_db.exists():
+        events = f"{settings.keep_event_months} months of tax events" if settings.keep_event_months else "every event"
         print(f"  working file:           {settings.work_db} ({settings.work_db.stat().st_size / 2**30:.2f} GiB; "
-              f"keeps the rows of the newest {settings.keep_snapshots} snapshots per feed)")
+              f"keeps the rows of the newest {settings.keep_snapshots} snapshots per feed and {events})")
     print(
         f"\n  persons known: {s.persons:,}   actual residents (实有人口): {s.actual_residents:,}   "
         f"hukou: {s.in_hukou:,}   floating with registration: {s.floating:,}"

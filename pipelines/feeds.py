@@ -103,6 +103,7 @@ class Feed(BaseModel):
     grace_days: int = Field(ge=0)
     natural_key: tuple[str, ...]
     id_type_column: str | None = None
+    period_column: str | None = None
     persons: tuple[PersonRole, ...]
     columns: tuple[Column, ...]
 
@@ -161,6 +162,12 @@ class Registry(BaseModel):
                 problems.append(f"feed {name!r}: id_number columns need id_type_column, and only they do")
             if feed.id_type_column is not None and feed.id_type_column not in names:
                 problems.append(f"feed {name!r}: id_type_column {feed.id_type_column!r} is not a column")
+            if feed.period_column is not None and (
+                feed.kind != "events"
+                or feed.period_column not in names
+                or feed.column(feed.period_column).type not in ("date", "year_month")
+            ):
+                problems.append(f"feed {name!r}: period_column must be a date or year_month column of an events feed")
             if [f.trust for f in self.feeds.values()].count(feed.trust) > 1:
                 problems.append(f"feed {name!r}: trust {feed.trust} is shared with another feed")
             if "xlsx" in feed.formats and not feed.sheet:

@@ -12,6 +12,8 @@ from pipelines.feeds import PROJECT_ROOT
 from pipelines.lib.duck import DEFAULT_MEMORY_LIMIT
 
 MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+# The base reads the 12 income periods up to the reference date's month: fewer months of events cannot be kept.
+MIN_KEEP_EVENT_MONTHS = 12
 
 
 class SettingsError(ValueError):
@@ -30,6 +32,7 @@ class Settings:
     memory_limit: str
     threads: int
     keep_snapshots: int = 2
+    keep_event_months: int | None = None
 
     @property
     def as_of_date(self) -> dt.date:
@@ -80,6 +83,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             f"POPBASE_KEEP_SNAPSHOTS={keep!r} must be a whole number of at least 1 (snapshot deliveries per feed "
             "whose rows the working file keeps)"
         )
+    keep_events = env.get("POPBASE_KEEP_EVENT_MONTHS") or None
+    if keep_events is not None and (not keep_events.isdigit() or int(keep_events) < MIN_KEEP_EVENT_MONTHS):
+        raise SettingsError(
+            f"POPBASE_KEEP_EVENT_MONTHS={keep_events!r} must be a whole number of at least {MIN_KEEP_EVENT_MONTHS} "
+            "(months of events kept before the reference date's month; leave it unset to keep every event)"
+        )
     return Settings(
         landing_dir=Path(env.get("POPBASE_LANDING_DIR") or var / "landing"),
         warehouse_dir=warehouse,
@@ -89,4 +98,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         memory_limit=memory_limit,
         threads=int(threads),
         keep_snapshots=int(keep),
+        keep_event_months=int(keep_events) if keep_events is not None else None,
     )

@@ -42,6 +42,7 @@ def e2e_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
             "POPBASE_PSEUDONYM_KEY": E2E_KEY,
             "POPBASE_MEMORY_LIMIT": "2GB",
             "POPBASE_KEEP_SNAPSHOTS": "1",  # every superseded snapshot leaves the working file
+            "POPBASE_KEEP_EVENT_MONTHS": "12",  # tax events older than the base reads leave it too
         }
     )
     home = root / "dagster_home"

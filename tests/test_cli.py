@@ -57,6 +57,7 @@ def _run_env(tmp_path: Path) -> dict[str, str]:
         ({"POPBASE_MEMORY_LIMIT": "lots"}, "POPBASE_MEMORY_LIMIT='lots' is not a size"),
         ({"POPBASE_REFERENCE_DATE": "31.10.2026"}, "POPBASE_REFERENCE_DATE='31.10.2026' is not a date"),
         ({"POPBASE_THREADS": "two"}, "POPBASE_THREADS='two' must be a positive whole number"),
+        ({"POPBASE_KEEP_EVENT_MONTHS": "6"}, "POPBASE_KEEP_EVENT_MONTHS='6' must be a whole number of at least 12"),
     ],
 )
 def test_run_says_what_is_wrong(tmp_path: Path, env: dict[str, str], message: str) -> None:

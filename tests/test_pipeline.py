@@ -164,6 +164,27 @@ def test_superseded_snapshots_leave_the_working_file(e2e_run: PipelineRun) -> No
         work.close()
 
 
+def test_old_events_leave_the_working_file(e2e_run: PipelineRun) -> None:
+    """With POPBASE_KEEP_EVENT_MONTHS=12 no tax event before the 12 months up to the reference month stays in
+    raw, staging or int_tax_events_latest; the step's metadata says from when (a date and counts, no person)."""
+    events = [e for e in e2e_run.result.get_asset_materialization_events()
+              if e.asset_key.to_user_string() == "published/event_retention"]
+    assert len(events) == 1
+    metadata = events[0].materialization.metadata
+    assert metadata["keep_event_months"].value == 12
+    assert set(metadata["staged_rows_deleted"].value) == {"tax"}
+    with connect(e2e_run.settings.work_db, read_only=True, memory_limit="1GB") as work:
+        expected = work.execute(
+            "select date_trunc('month', max(delivery_date)) - interval 12 month from ops.deliveries "
+            "where status = 'loaded'"
+        ).fetchone()[0]
+        assert metadata["events_kept_from"].value == expected.date().isoformat()
+        for table in ("staging.stg_tax", "intermediate.int_tax_events_latest"):
+            older = work.execute(f"select count(*) from {table} where income_period < ?", [expected]).fetchone()
+            assert older[0] == 0
+        assert work.execute("select count(*) from staging.stg_tax").fetchone()[0] > 0
+
+
 def test_run_without_a_pseudonym_key_fails_with_the_reason(e2e_run: PipelineRun) -> None:
     from dataclasses import replace
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.lib.retention import RetentionError, prune_snapshots
+from pipelines.lib.population import build_population
+from pipelines.lib.retention import RetentionError, prune_event_periods, prune_snapshots
 from pipelines.lib.sql_models import ModelError
+from pipelines.settings import load_settings
 from tests.population_fixtures import StagingFixture, date, make_id
 
 MAN = make_id("330302", "19900101", 123)
@@ -115,3 +117,44 @@ def test_a_working_file_from_before_retention_is_upgraded_by_the_models() -> Non
     _deliver(fx, MONTHS[0])
     fx.build(reference_date=MONTHS[0])
     assert fx.con.execute("select count(*) from ops.deliveries where pruned_at is null").fetchone()[0] > 0
+
+
+def _tax_periods(fx: StagingFixture, table: str) -> list[str]:
+    rows = fx.con.execute(f"select strftime(income_period, '%Y-%m') from {table} order by all").fetchall()
+    return [r[0] for r in rows]
+
+
+def test_event_retention_prunes_income_periods_the_base_no_longer_reads() -> None:
+    """Periods before the 12 up to the reference month leave staging, raw (the rows they were staged from) and
+    int_tax_events_latest; the base does not change; quarantined rows and their records stay."""
+    fx = StagingFixture()
+    for i, period in enumerate(["2024-09-01", "2025-09-01", "2025-10-01", "2025-11-01", "2026-10-01"]):
+        fx.tax(MAN, period, "100", agent_credit_code=f"A{i}")
+    fx.quarantined("tax", "AMOUNT_INVALID", income_period="2024-09", income_amount="x")
+    fx.quarantined("tax", "AMOUNT_INVALID", income_period="202610", income_amount="x")
+    fx.con.execute(  # the raw rows the staged ones came from
+        "insert into raw.tax (delivery_id, source_file, source_row, income_period) "
+        "select delivery_id, source_file, source_row, strftime(income_period, '%Y-%m') from staging.stg_tax"
+    )
+    fx.build()
+    base = _base(fx)
+
+    pruned = prune_event_periods(fx.con, keep_months=12, reference_date=date("2026-10-31"), window_months=12)
+
+    assert pruned.kept_from == date("2025-10-01")
+    assert (pruned.staged_rows, pruned.raw_rows) == ({"tax": 2}, {"tax": 2})
+    assert _tax_periods(fx, "staging.stg_tax") == ["2025-10", "2025-11", "2026-10"]
+    raw = fx.con.execute("select income_period from raw.tax order by all").fetchall()
+    assert raw == [("2024-09",), ("2025-10",), ("2025-11",), ("2026-10",), ("202610",)]  # quarantined rows stay
+    assert fx.con.execute("select count(*) from ops.quarantine").fetchone()[0] == 2
+    settings = load_settings({"POPBASE_REFERENCE_DATE": "2026-10-31", "POPBASE_KEEP_EVENT_MONTHS": "12"})
+    build_population(fx.con, settings)  # the incremental table resumes and drops the same periods
+    assert _tax_periods(fx, "intermediate.int_tax_events_latest") == ["2025-10", "2025-11", "2026-10"]
+    assert _base(fx) == base
+
+
+def test_event_retention_never_prunes_what_the_window_reads() -> None:
+    fx = StagingFixture()
+    fx.tax(MAN, "2025-03-01", "100")
+    pruned = prune_event_periods(fx.con, keep_months=12, reference_date=date("2026-10-31"), window_months=24)
+    assert pruned.kept_from == date("2024-10-01") and pruned.staged_rows == {"tax": 0}

@@ -70,6 +70,9 @@ qualify row_number() over (
     partition by id_type, id_number, income_period, income_item, agent_credit_code
     order by delivery_date desc, delivery_id desc
 ) = 1;
+-- with POPBASE_KEEP_EVENT_MONTHS, income periods before the first one kept leave (retention prunes their staged
+-- rows after publishing; NULL keeps every period)
+delete from intermediate.int_tax_events_latest where income_period < $events_kept_from;
 delete from ops.tax_events_latest_sources;
 insert into ops.tax_events_latest_sources select delivery_id, delivery_date from tel_in_force;
 commit;

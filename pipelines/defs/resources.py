@@ -68,6 +68,7 @@ class PopbaseSettings(dg.ConfigurableResource):
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int = 0
     keep_snapshots: int = 2
+    keep_event_months: int = 0
 
     def settings(self) -> Settings:
         """The run settings; the pseudonym key is read from the environment only, never from config."""
@@ -80,6 +81,7 @@ class PopbaseSettings(dg.ConfigurableResource):
             "POPBASE_MEMORY_LIMIT": self.memory_limit,
             "POPBASE_THREADS": str(self.threads) if self.threads else "",
             "POPBASE_KEEP_SNAPSHOTS": str(self.keep_snapshots),
+            "POPBASE_KEEP_EVENT_MONTHS": str(self.keep_event_months) if self.keep_event_months else "",
         }
         return load_settings(env)
 
@@ -101,5 +103,6 @@ def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableReso
             memory_limit=settings.memory_limit,
             threads=settings.threads,
             keep_snapshots=settings.keep_snapshots,
+            keep_event_months=settings.keep_event_months or 0,
         ),
     }

@@ -12,6 +12,7 @@ import yaml
 from pipelines.feeds import PROJECT_ROOT, Feed, Registry, registry
 from pipelines.lib.duck import install_sql_macros
 from pipelines.lib.ingest.schema import ensure_ops_schema
+from pipelines.lib.retention import events_kept_from
 from pipelines.lib.sql_models import SqlModel, run_model
 from pipelines.settings import Settings
 
@@ -79,14 +80,25 @@ def model_parameters(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict
     sync_feed_table(con)
     sync_person_roles(con)
     rule = actual_population_rule()
+    reference_date = resolve_reference_date(con, settings)
     params: dict[str, Any] = {
-        "reference_date": resolve_reference_date(con, settings),
+        "reference_date": reference_date,
         "as_of_date": settings.as_of_date,  # what the late list judges against
         "window_months": int(rule["window_months"]),
         "hukou_requires_activity": bool(rule["hukou_requires_activity"]),
         "hukou_exempt_under_age": int(rule["hukou_exempt_under_age"]),
         "hukou_exempt_from_age": int(rule["hukou_exempt_from_age"]),
     }
+    params["events_kept_from"] = (
+        events_kept_from(
+            con,
+            keep_months=settings.keep_event_months,
+            reference_date=reference_date,
+            window_months=params["window_months"],
+        )
+        if settings.keep_event_months
+        else None
+    )
     params.update({f"sign_{name}": bool(on) for name, on in rule["signs"].items()})
     params.update(yaml.safe_load(FLAG_RULES_PATH.read_text(encoding="utf-8")))
     return params

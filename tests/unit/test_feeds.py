@@ -41,6 +41,8 @@ def test_the_project_registry_declares_the_seven_feeds_of_the_spec() -> None:
         (lambda d: d["feeds"]["hukou"].update(kind="stream"), "kind"),
         (lambda d: d["feeds"]["hukou"]["columns"][0].update(name="CitizenID"), "not snake_case"),
         (lambda d: d["feeds"]["tax"].update(trust=1), "trust 1 is shared"),
+        (lambda d: d["feeds"]["hukou"].update(period_column="birth_date"), "period_column must be a date"),
+        (lambda d: d["feeds"]["tax"].update(period_column="income_amount"), "period_column must be a date"),
     ],
 )
 def test_a_broken_registry_is_refused_with_a_clear_message(tmp_path: Path, change, message: str) -> None:
