@@ -12,7 +12,9 @@ file (`prune_event_periods`), so it stops growing by a month of events every mon
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -60,8 +62,7 @@ def prune_snapshots(
     if not by_feed:
         return pruned
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con.execute("begin transaction")
-    try:
+    with _one_transaction_then_checkpoint(con):
         for name, ids in sorted(by_feed.items()):
             feed = reg.feeds[name]
             pruned.raw_rows[name] = _delete_rows(con, raw_table(feed), ids)
@@ -69,12 +70,21 @@ def prune_snapshots(
             con.execute("update ops.deliveries set pruned_at = $now where delivery_id in (select unnest($ids))",
                         {"now": now, "ids": ids})
             pruned.deliveries[name] = ids
+    return pruned
+
+
+@contextlib.contextmanager
+def _one_transaction_then_checkpoint(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The deletes inside commit together or not at all; a checkpoint afterwards makes the freed blocks
+    reusable by the next run's inserts."""
+    con.execute("begin transaction")
+    try:
+        yield
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     con.execute("checkpoint")
-    return pruned
 
 
 def _delete_rows(con: duckdb.DuckDBPyConnection, table: str, delivery_ids: list[str]) -> int:
@@ -124,17 +134,11 @@ def prune_event_periods(
     feeds = [f for f in reg.feeds.values() if f.period_column is not None]
     if not feeds:
         return pruned
-    con.execute("begin transaction")
-    try:
+    with _one_transaction_then_checkpoint(con):
         for feed in feeds:
             raw_rows, staged_rows = _delete_events_before(con, feed, kept_from)
             pruned.raw_rows[feed.name] = raw_rows
             pruned.staged_rows[feed.name] = staged_rows
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("checkpoint")
     return pruned
 
 
