@@ -1,7 +1,10 @@
 -- grain: one row per delivered source row that did not make it into the base, with its reason
 -- depends: intermediate.int_deliveries_in_force
+-- materialized: view
 -- Every quarantined row of every delivery that is not superseded (rejected deliveries have none).
-create or replace table marts.quarantine as
+-- A view over ops.quarantine: its one reader, publish, writes it into the full file; as a table it copied
+-- every delivery's quarantined rows again each run (1M persons, month 24: 434k rows, 0.9-1.7 s).
+create or replace view marts.quarantine as
 select
     q.feed,
     q.delivery_date,
