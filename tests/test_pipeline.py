@@ -36,13 +36,14 @@ def test_every_received_row_is_accounted_for(e2e_run: PipelineRun) -> None:
 def test_quarantine_is_a_view_in_the_working_file_and_a_table_when_published(e2e_run: PipelineRun) -> None:
     """The working file does not copy every quarantined row again each run: `marts.quarantine` is a view over
     the ledger. Analysts get a table with the same rows."""
-    work = connect(e2e_run.settings.work_db, read_only=True, memory_limit="1GB")
-    assert work.execute("select count(*) from duckdb_views() "
-                        "where schema_name = 'marts' and view_name = 'quarantine'").fetchone()[0] == 1
-    published = _full(e2e_run)
-    assert published.execute("select count(*) from duckdb_tables() where table_name = 'quarantine'").fetchone()[0] == 1
-    assert (published.execute("select count(*) from quarantine").fetchone()[0]
-            == work.execute("select count(*) from marts.quarantine").fetchone()[0] > 0)
+    with connect(e2e_run.settings.work_db, read_only=True, memory_limit="1GB") as work:
+        assert work.execute("select count(*) from duckdb_views() "
+                            "where schema_name = 'marts' and view_name = 'quarantine'").fetchone()[0] == 1
+        in_working_file = work.execute("select count(*) from marts.quarantine").fetchone()[0]
+    with _full(e2e_run) as published:
+        assert published.execute(
+            "select count(*) from duckdb_tables() where table_name = 'quarantine'").fetchone()[0] == 1
+        assert published.execute("select count(*) from quarantine").fetchone()[0] == in_working_file > 0
 
 
 def test_broken_deliveries_are_rejected_whole_and_named(e2e_run: PipelineRun) -> None:
