@@ -15,8 +15,8 @@ trap 'rm -f "$pins"' EXIT
   echo "# Exact versions of every package popbase installs (runtime, test and build), for Python 3.11 on Linux,"
   echo "# with the sha256 of each file PyPI holds for them. Regenerate with scripts/lock.sh; never edit by hand."
   # uv drops extras; pip's hash-checking mode wants a package that another requires with an extra pinned
-  # with that extra (dagster-graphql requires gql[requests]).
+  # with that extra (dagster-graphql requires gql[requests], dagster-webserver uvicorn[standard]).
   "$UV" pip compile "$pins" --generate-hashes --python-version 3.11 --no-header --no-annotate --quiet |
-    sed -E 's/^gql==/gql[requests]==/'
+    sed -E "$(.venv/bin/python scripts/lock_extras.py | sed -E 's/^([a-z0-9-]+)(\[.*\])$/s\/^\1==\/\1\2==\//')"
 } > requirements.lock
 echo "requirements.lock: $(grep -c '==' requirements.lock) packages" >&2

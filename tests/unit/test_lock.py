@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(?:\[[a-z,]+\])?==(?P<version>\S+)$")
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(?P<extras>\[[a-z,]+\])?==(?P<version>\S+)$")
 HASH = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
 
 
@@ -60,3 +62,15 @@ def test_dagster_packages_are_one_release(lock: dict[str, tuple[str, int]]) -> N
     for name, (version, _) in lock.items():
         if name.startswith("dagster-"):
             assert version in (f"1.{minor}.{patch}", f"0.{int(minor) + 16}.{patch}"), (name, version)
+
+
+def test_packages_required_with_an_extra_are_pinned_with_it() -> None:
+    """pip's hash-checking mode refuses `uvicorn[standard]` (dagster-webserver's requirement) against a plain
+    `uvicorn==` pin once PyPI has a newer uvicorn; the lock pins such packages with their extras."""
+    wanted = subprocess.run([sys.executable, str(ROOT / "scripts" / "lock_extras.py")],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert "uvicorn[standard]" in wanted
+    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    pinned = {f"{_canonical(m['name'])}{m['extras']}" for m in map(PIN.match, re.findall(r"^\S+==\S+", text, re.M))
+              if m and m["extras"]}
+    assert set(wanted) <= pinned, sorted(set(wanted) - pinned)
