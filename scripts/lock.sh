@@ -17,6 +17,6 @@ trap 'rm -f "$pins"' EXIT
   # uv drops extras; pip's hash-checking mode wants a package that another requires with an extra pinned
   # with that extra (dagster-graphql requires gql[requests], dagster-webserver uvicorn[standard]).
   "$UV" pip compile "$pins" --generate-hashes --python-version 3.11 --no-header --no-annotate --quiet |
-    sed -E "$(.venv/bin/python scripts/lock_extras.py | sed -E 's/^([a-z0-9-]+)(\[.*\])$/s\/^\1==\/\1\2==\//')"
+    .venv/bin/python scripts/lock_extras.py --pin
 } > requirements.lock
 echo "requirements.lock: $(grep -c '==' requirements.lock) packages" >&2

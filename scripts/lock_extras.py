@@ -1,13 +1,16 @@
-"""Print `name[extra,…]` for every package that an installed package requires with extras.
+"""Packages that an installed package requires with extras, and the lock pins that carry them.
 
 pip's hash-checking mode (`--require-hashes`) refuses a dependency asked for with an extra (dagster-webserver
 wants `uvicorn[standard]`) unless the lock pins it with that extra; uv's `pip compile` drops extras.
-scripts/lock.sh writes these pins with their extras; tests/unit/test_lock.py checks the lock has them.
-Run with the project's interpreter: `.venv/bin/python scripts/lock_extras.py`.
+Run with the project's interpreter:
+    .venv/bin/python scripts/lock_extras.py          prints `name[extra,…]`, one per line
+    … | .venv/bin/python scripts/lock_extras.py --pin   copies stdin, `name==` becoming `name[extra,…]==`
+scripts/lock.sh uses `--pin`; tests/unit/test_lock.py checks the lock has every one.
 """
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import distributions
 
 from packaging.requirements import Requirement
@@ -29,6 +32,18 @@ def required_extras() -> dict[str, list[str]]:
     return {name: sorted(extras) for name, extras in sorted(wanted.items())}
 
 
+def with_extras(line: str, extras: dict[str, list[str]]) -> str:
+    """A lock line `name==…` as `name[extra,…]==…` when `name` is required with extras; any other line as is."""
+    name, sep, rest = line.partition("==")
+    if sep and canonicalize_name(name) in extras:
+        return f"{name}[{','.join(extras[canonicalize_name(name)])}]=={rest}"
+    return line
+
+
 if __name__ == "__main__":
-    for package, extras in required_extras().items():
-        print(f"{package}[{','.join(extras)}]")
+    found = required_extras()
+    if sys.argv[1:] == ["--pin"]:
+        sys.stdout.writelines(with_extras(line, found) for line in sys.stdin)
+    else:
+        for package, extras in found.items():
+            print(f"{package}[{','.join(extras)}]")
