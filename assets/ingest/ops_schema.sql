@@ -22,6 +22,11 @@ CREATE TABLE IF NOT EXISTS ops.deliveries (
 -- working files created before snapshot retention and per-delivery feedback
 ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS pruned_at TIMESTAMP;
 ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS feedback_at TIMESTAMP;
+-- working files created before re-delivered data was copied instead of parsed (pipelines/lib/ingest/reuse.py)
+ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS data_hash VARCHAR;
+ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS code_fingerprint VARCHAR;
+ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS reused_from VARCHAR;
+ALTER TABLE ops.deliveries ADD COLUMN IF NOT EXISTS staged_ref_date DATE;
 
 CREATE TABLE IF NOT EXISTS ops.quarantine (
     delivery_id     VARCHAR,
@@ -44,6 +49,10 @@ COMMENT ON COLUMN ops.deliveries.rows_received IS 'data rows in the files (heade
 COMMENT ON COLUMN ops.deliveries.rows_quarantined IS 'rows in ops.quarantine for this delivery';
 COMMENT ON COLUMN ops.deliveries.pruned_at IS 'when retention deleted the raw and staged rows of this superseded snapshot (POPBASE_KEEP_SNAPSHOTS); its ledger row, quarantine and history stay';
 COMMENT ON COLUMN ops.deliveries.feedback_at IS 'when the last feedback packet for this delivery was written (a delivery without one gets one in the next run)';
+COMMENT ON COLUMN ops.deliveries.data_hash IS 'sha256 over the manifest''s (sha256, rows) of each file in order: the data without names or date';
+COMMENT ON COLUMN ops.deliveries.code_fingerprint IS 'fingerprint of the loading and staging code and rules that produced this delivery''s raw and staged rows';
+COMMENT ON COLUMN ops.deliveries.reused_from IS 'the earlier delivery with the same data_hash whose rows were copied instead of parsing the files again';
+COMMENT ON COLUMN ops.deliveries.staged_ref_date IS 'the reference date IDs were checked against when the delivery was staged (no birth date after it)';
 COMMENT ON COLUMN ops.deliveries.message IS 'why a delivery was rejected (names file, column, difference)';
 COMMENT ON TABLE ops.quarantine IS 'Every delivered row that did not make it in, and why';
 COMMENT ON COLUMN ops.quarantine.source_row IS '1-based data row number in source_file, header excluded';

@@ -79,3 +79,14 @@ CREATE OR REPLACE MACRO pb_detail(reason, zh, en, col_type, list_name, is_empty,
     || CASE WHEN reason <> 'KEY_CONFLICT' AND extra <> ''
         THEN '（另有问题的列 / other columns with problems: ' || extra || '）' ELSE '' END
 );
+
+-- A quarantine `detail` written against reference date old_ref, as pb_detail writes it against new_ref: only
+-- the ID_BIRTH_DATE message "after the reference date …" names the date (pipelines/lib/staging_copy.py copies
+-- a re-delivery's quarantine rows with it).
+CREATE OR REPLACE MACRO pb_detail_for_ref_date(detail, reason, old_ref, new_ref) AS (
+    CASE WHEN reason = 'ID_BIRTH_DATE' THEN
+        replace(replace(detail,
+            '参考日期' || strftime(old_ref, '%Y-%m-%d'), '参考日期' || strftime(new_ref, '%Y-%m-%d')),
+            'reference date ' || strftime(old_ref, '%Y-%m-%d'), 'reference date ' || strftime(new_ref, '%Y-%m-%d'))
+    ELSE detail END
+);

@@ -14,6 +14,7 @@ select
     delivery_id,
     content_hash,
     ingested_at,
-    staged_at
+    staged_at,
+    reused_from
 from ops.deliveries
 order by feed, delivery_date, ingested_at;

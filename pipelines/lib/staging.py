@@ -6,8 +6,9 @@
 Each delivery is staged in one transaction: earlier staging output of the delivery is removed (ingestion's
 ROW_MALFORMED quarantine rows are kept), the generated chain (pipelines/lib/staging_sql.py) runs once over
 the delivery's raw rows into a temp table, staged and quarantined rows are inserted from it, and the
-ledger gets its counts. The accounting identity rows_received = loaded + duplicate + quarantined is checked
-before commit.
+ledger gets its counts, the reference date and the code fingerprint. A re-delivery of data staged before
+copies those rows instead (pipelines/lib/staging_copy.py). The accounting identity
+rows_received = loaded + duplicate + quarantined is checked before commit.
 Nothing here logs or raises with a citizen ID or a name.
 """
 
@@ -23,8 +24,10 @@ import duckdb
 from pipelines.feeds import Feed, registry
 from pipelines.lib import staging_sql as gen
 from pipelines.lib.duck import install_sql_macros, used_params
+from pipelines.lib.ingest.reuse import code_fingerprint
 from pipelines.lib.quality.masking import mask_error
 from pipelines.lib.reference import load_reference_tables
+from pipelines.lib.staging_copy import CopySource, copy_source, copy_staged_rows
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class StageOutcome:
     rows_quarantined: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    copied_from: str | None = None  # the delivery with the same data whose staged rows were copied
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -92,7 +96,7 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object]) 
 
 def _stage_delivery(
     con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, delivery_date: date,
-    rows_received: int, values: dict[str, object],
+    rows_received: int, values: dict[str, object], source: CopySource | None,
 ) -> StageOutcome:
     started = time.perf_counter()
     values = {**values, "delivery_id": delivery_id, "delivery_date": delivery_date}
@@ -102,12 +106,17 @@ def _stage_delivery(
         _run(con, f"DELETE FROM {table} WHERE delivery_id = $delivery_id", values)
         _run(con, "DELETE FROM ops.quarantine WHERE delivery_id = $delivery_id "
                   "AND reason_code IS DISTINCT FROM 'ROW_MALFORMED'", values)
-        _run(con, gen.work_table_sql(feed), values)
-        _run(con, gen.key_check_sql(feed), values)
-        _run(con, gen.insert_staging_sql(feed), values)
-        _run(con, gen.insert_quarantine_sql(feed), values)
-        loaded = _count(con, "SELECT count(*) FROM _stage_work WHERE _outcome IS NULL", values)
-        duplicate = _count(con, "SELECT count(*) FROM _stage_work WHERE _outcome = 'DUPLICATE'", values)
+        if source is not None:
+            copy_staged_rows(con, feed, source, delivery_id, delivery_date, values["ref_date"])
+            loaded = _count(con, f"SELECT count(*) FROM {table} WHERE delivery_id = $delivery_id", values)
+            duplicate = source.rows_duplicate
+        else:
+            _run(con, gen.work_table_sql(feed), values)
+            _run(con, gen.key_check_sql(feed), values)
+            _run(con, gen.insert_staging_sql(feed), values)
+            _run(con, gen.insert_quarantine_sql(feed), values)
+            loaded = _count(con, "SELECT count(*) FROM _stage_work WHERE _outcome IS NULL", values)
+            duplicate = _count(con, "SELECT count(*) FROM _stage_work WHERE _outcome = 'DUPLICATE'", values)
         by_reason = dict(con.execute(
             "SELECT reason_code, count(*) FROM ops.quarantine WHERE delivery_id = $delivery_id "
             "GROUP BY reason_code ORDER BY reason_code", {"delivery_id": delivery_id},
@@ -120,8 +129,10 @@ def _stage_delivery(
             )
         con.execute(
             "UPDATE ops.deliveries SET rows_loaded = $loaded, rows_duplicate = $duplicate, "
-            "rows_quarantined = $quarantined, staged_at = CAST(now() AS TIMESTAMP) WHERE delivery_id = $d",
-            {"loaded": loaded, "duplicate": duplicate, "quarantined": quarantined, "d": delivery_id},
+            "rows_quarantined = $quarantined, staged_at = CAST(now() AS TIMESTAMP), staged_ref_date = $ref_date, "
+            "code_fingerprint = $fingerprint WHERE delivery_id = $d",
+            {"loaded": loaded, "duplicate": duplicate, "quarantined": quarantined, "d": delivery_id,
+             "ref_date": values["ref_date"], "fingerprint": code_fingerprint(feed)},
         )
         con.execute("DROP TABLE IF EXISTS _stage_work")
         con.execute("COMMIT")
@@ -136,9 +147,10 @@ def _stage_delivery(
         con.execute("ROLLBACK")
         raise
     outcome = StageOutcome(delivery_id, rows_received, loaded, duplicate, quarantined, by_reason,
-                           time.perf_counter() - started)
-    log.info("staged %s: received %d, loaded %d, duplicate %d, quarantined %d %s in %.1fs",
-             delivery_id, rows_received, loaded, duplicate, quarantined, by_reason, outcome.seconds)
+                           time.perf_counter() - started, source.delivery_id if source else None)
+    log.info("staged %s%s: received %d, loaded %d, duplicate %d, quarantined %d %s in %.1fs", delivery_id,
+             f" (copied from {source.delivery_id})" if source else "", rows_received, loaded, duplicate,
+             quarantined, by_reason, outcome.seconds)
     return outcome
 
 
@@ -155,10 +167,13 @@ def stage_feed(
     con.execute("CREATE OR REPLACE TEMP TABLE _stage_cols "
                 "(idx INTEGER, column_name VARCHAR, zh VARCHAR, en VARCHAR, col_type VARCHAR, list_name VARCHAR)")
     con.executemany("INSERT INTO _stage_cols VALUES (?, ?, ?, ?, ?, ?)", gen.column_rows(feed))
-    values = {**gen.params(feed, registry().citizen_id_types), "ref_date": reference_date or date.today()}
+    ref_date = reference_date or date.today()
+    values = {**gen.params(feed, registry().citizen_id_types), "ref_date": ref_date}
     pending = con.execute(
-        "SELECT delivery_id, delivery_date, rows_received FROM ops.deliveries "
+        "SELECT delivery_id, delivery_date, rows_received, reused_from IS NOT NULL FROM ops.deliveries "
         "WHERE feed = $feed AND status = 'loaded' AND staged_at IS NULL ORDER BY delivery_date, delivery_id",
         {"feed": feed.name},
     ).fetchall()
-    return [_stage_delivery(con, feed, d, dd, int(n or 0), values) for d, dd, n in pending]
+    return [_stage_delivery(con, feed, d, dd, int(n or 0), values,
+                            copy_source(con, feed, d, ref_date) if reused else None)
+            for d, dd, n, reused in pending]

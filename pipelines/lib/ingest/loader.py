@@ -3,7 +3,9 @@
 Exactly once: the ledger `ops.deliveries` is keyed by content hash. Same content again → 'unchanged';
 new content under the same feed and date → the old delivery's raw, staging and quarantine rows are
 deleted and its ledger row becomes 'superseded', in the same transaction as the new load. A rejected
-delivery writes only a ledger row; it is tried again once a file in its folder changes.
+delivery writes only a ledger row; it is tried again once a file in its folder changes. The same data
+under another date (a snapshot re-sent unchanged) is verified, then copied from the earlier delivery
+instead of parsed (pipelines/lib/ingest/reuse.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pipelines.lib.ingest.manifest import (
 )
 from pipelines.lib.ingest.models import DeliveryCandidate, DeliveryOutcome, DeliveryRejected, FileResult
 from pipelines.lib.ingest.parquet_reader import read_parquet_file
+from pipelines.lib.ingest.reuse import code_fingerprint, copy_raw, data_hash, find_source
 from pipelines.lib.ingest.schema import (
     ensure_ops_schema,
     loading_quarantine_table,
@@ -63,6 +66,7 @@ def ingest_feed(con: duckdb.DuckDBPyConnection, feed: Feed, landing_dir: Path, *
     for candidate in complete_deliveries(landing_dir, feed):
         outcome = _ingest_one(con, feed, candidate, say)
         say(f"{feed.name} {candidate.delivery_date}: {outcome.status}"
+            + (f" (copied from {outcome.reused_from}, the same data)" if outcome.reused_from else "")
             + (f" ({outcome.rows_received} rows, {outcome.rows_malformed} malformed, "
                f"{outcome.bytes / 1e6 / max(outcome.seconds, 1e-9):.1f} MB/s)"
                if outcome.status in ("loaded", "replaced") else "")
@@ -87,7 +91,13 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandid
     _prepare_load(con, feed)
     try:
         manifest = verify_delivery(feed, cand)
-        results = _load_files(con, feed, cand, manifest, say)
+        data = data_hash(manifest)
+        source = find_source(con, feed, cand.delivery_id, data)
+        if source is not None:
+            say(f"{feed.name} {cand.delivery_date}: the same data as {source.delivery_id}, copying its rows")
+            results = copy_raw(con, feed, cand, manifest, source)
+        else:
+            results = _load_files(con, feed, cand, manifest, say)
         received = sum(r.rows_received for r in results)
         malformed = sum(r.rows_malformed for r in results)
         # The delivery becomes visible all at once: its ledger row (which makes its raw rows count),
@@ -97,7 +107,9 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandid
             if current is not None:
                 _delete_delivery(con, feed, current[0])
             con.execute(f"INSERT INTO ops.quarantine SELECT * FROM {loading_quarantine_table(feed)}")
-            _ledger(con, cand, "loaded", received, malformed, None, [r.name for r in results], ingested_at)
+            _ledger(con, cand, "loaded", received, malformed, None, [r.name for r in results], ingested_at,
+                    data_hash=data, code_fingerprint=code_fingerprint(feed),
+                    reused_from=source.delivery_id if source else None)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -122,6 +134,7 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, feed: Feed, cand: DeliveryCandid
         rows_malformed=malformed, seconds=time.perf_counter() - started,
         bytes=sum(r.bytes for r in results),
         message=f"replaced {current[0]}" if current is not None else "",
+        reused_from=source.delivery_id if source else None,
     )
 
 
@@ -182,11 +195,14 @@ def _delete_delivery(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: st
 
 
 def _ledger(con: duckdb.DuckDBPyConnection, cand: DeliveryCandidate, status: str, received: int | None,
-            quarantined: int | None, message: str | None, files: list[str], ingested_at: dt.datetime) -> None:
+            quarantined: int | None, message: str | None, files: list[str], ingested_at: dt.datetime, *,
+            data_hash: str | None = None, code_fingerprint: str | None = None,
+            reused_from: str | None = None) -> None:
     con.execute(sql_text("ingest/ledger_upsert.sql"), {
         "delivery_id": cand.delivery_id, "feed": cand.feed, "delivery_date": cand.delivery_date,
         "content_hash": cand.content_hash, "status": status, "rows_received": received,
         "rows_quarantined": quarantined, "message": message, "files": files, "ingested_at": ingested_at,
+        "data_hash": data_hash, "code_fingerprint": code_fingerprint, "reused_from": reused_from,
     })
 
 

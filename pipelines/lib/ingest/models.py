@@ -47,6 +47,7 @@ class DeliveryOutcome:
     message: str = ""
     seconds: float = 0.0
     bytes: int = 0
+    reused_from: str | None = None  # the earlier delivery with the same data whose rows were copied
 
 
 @dataclass
