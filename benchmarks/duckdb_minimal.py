@@ -69,11 +69,13 @@ def transcode(sources: list[str], target: Path) -> None:
 
 
 def read_csv_table(con: duckdb.DuckDBPyConnection, name: str, paths: list[str]) -> None:
-    """Every field as text, rows that do not parse skipped (the pandas baseline's on_bad_lines='skip')."""
+    """Every field as text, rows that do not parse skipped (the pandas baseline's on_bad_lines='skip'). Columns
+    are matched by name across a delivery's files: a row with an extra field in one file's sample makes DuckDB
+    detect an extra column for that file only."""
     con.execute(
         f"create or replace temp table {name} as select *, row_number() over () as rn from read_csv($paths, "
         "all_varchar = true, header = true, ignore_errors = true, strict_mode = false, "
-        "null_padding = true, encoding = 'utf-8', quote = '\"', escape = '\"')",
+        "null_padding = true, union_by_name = true, encoding = 'utf-8', quote = '\"', escape = '\"')",
         {"paths": paths},
     )
 

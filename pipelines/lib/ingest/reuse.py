@@ -76,9 +76,12 @@ def find_source(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, da
         "feed": feed.name, "delivery_id": delivery_id, "data_hash": data,
         "code_fingerprint": code_fingerprint(feed),
     }).fetchall()
-    if not rows or count_rows(con, raw_table(feed), rows[0][0]) != rows[0][2]:
+    if not rows:
         return None
-    return Source(rows[0][0], tuple(rows[0][1]))
+    source, files, raw_rows = rows[0]
+    if count_rows(con, raw_table(feed), source) != raw_rows:
+        return None  # some raw rows are gone (event retention deletes old periods)
+    return Source(source, tuple(files))
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, table: str, delivery_id: str) -> int:
