@@ -1,7 +1,7 @@
 -- One ledger row per delivery_id; a retried rejected or re-sent superseded delivery updates its row.
 INSERT INTO ops.deliveries (delivery_id, feed, delivery_date, content_hash, status, rows_received,
-                            rows_loaded, rows_duplicate, rows_quarantined, message, files, ingested_at, staged_at, data_hash,
-                            code_fingerprint, reused_from)
+                            rows_loaded, rows_duplicate, rows_quarantined, message, files, ingested_at, staged_at,
+                            data_hash, code_fingerprint, reused_from)
 VALUES ($delivery_id, $feed, $delivery_date, $content_hash, $status, $rows_received,
         NULL, NULL, $rows_quarantined, $message, $files, $ingested_at, NULL, $data_hash,
         $code_fingerprint, $reused_from)
