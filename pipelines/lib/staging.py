@@ -24,7 +24,7 @@ import duckdb
 from pipelines.feeds import Feed, registry
 from pipelines.lib import staging_sql as gen
 from pipelines.lib.duck import install_sql_macros, used_params
-from pipelines.lib.ingest.reuse import code_fingerprint
+from pipelines.lib.ingest.reuse import code_fingerprint, count_rows
 from pipelines.lib.quality.masking import mask_error
 from pipelines.lib.reference import load_reference_tables
 from pipelines.lib.staging_copy import CopySource, copy_source, copy_staged_rows
@@ -108,7 +108,7 @@ def _stage_delivery(
                   "AND reason_code IS DISTINCT FROM 'ROW_MALFORMED'", values)
         if source is not None:
             copy_staged_rows(con, feed, source, delivery_id, delivery_date, values["ref_date"])
-            loaded = _count(con, f"SELECT count(*) FROM {table} WHERE delivery_id = $delivery_id", values)
+            loaded = count_rows(con, table, delivery_id)
             duplicate = source.rows_duplicate
         else:
             _run(con, gen.work_table_sql(feed), values)
