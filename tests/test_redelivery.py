@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,19 @@ def _work(path: Path) -> duckdb.DuckDBPyConnection:
     con = connect(path, temp_directory=path.parent / "tmp", memory_limit="1GB")
     ensure_ops_schema(con)
     return con
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The working file the first delivery and its re-delivery are loaded into."""
+    work = _work(tmp_path / "work.duckdb")
+    yield work
+    work.close()
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    return tmp_path / "landing"
 
 
 def _id_header(feed_name: str) -> str:
@@ -91,23 +105,20 @@ def _parsed_alone(tmp_path: Path, feed_name: str, folder: Path, ref: dt.date) ->
 
 
 @pytest.mark.parametrize("feed_name", sorted(FEEDS))
-def test_a_re_delivery_is_copied_and_ends_as_if_parsed(tmp_path: Path, feed_name: str) -> None:
-    landing = tmp_path / "landing"
+def test_a_re_delivery_is_copied_and_ends_as_if_parsed(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, landing: Path, feed_name: str
+) -> None:
     fmt = FEEDS[feed_name].format
     malformed = {"csv": [b"not,a,row"], "jsonl": [b"{not json"]}.get(fmt)
     write_delivery(landing, feed_name, FIRST, _rows(feed_name), extra_lines=malformed)
-    con = _work(tmp_path / "work.duckdb")
-    try:
-        (first,), _ = _load(con, feed_name, landing, REF_FIRST)
-        folder = _redeliver(landing, feed_name)
-        outcomes, staged = _load(con, feed_name, landing, REF_AGAIN)
-        (again,) = [o for o in outcomes if o.delivery_date == AGAIN]
-        assert again.status == "loaded" and again.reused_from == first.delivery_id
-        assert [s.copied_from for s in staged] == [first.delivery_id]
-        copied = _delivery_rows(con, feed_name, again.delivery_id)
-        before = _delivery_rows(con, feed_name, first.delivery_id)
-    finally:
-        con.close()
+    (first,), _ = _load(con, feed_name, landing, REF_FIRST)
+    folder = _redeliver(landing, feed_name)
+    outcomes, staged = _load(con, feed_name, landing, REF_AGAIN)
+    (again,) = [o for o in outcomes if o.delivery_date == AGAIN]
+    assert again.status == "loaded" and again.reused_from == first.delivery_id
+    assert [s.copied_from for s in staged] == [first.delivery_id]
+    copied = _delivery_rows(con, feed_name, again.delivery_id)
+    before = _delivery_rows(con, feed_name, first.delivery_id)
     parsed = _parsed_alone(tmp_path, feed_name, folder, REF_AGAIN)
     assert copied == parsed
     assert len(copied["raw"]) == len(before["raw"]) and copied["quarantine"], "the copy holds every kind of row"
@@ -116,80 +127,62 @@ def test_a_re_delivery_is_copied_and_ends_as_if_parsed(tmp_path: Path, feed_name
     assert copied["ledger"][0][3] == 1  # the duplicate, counted
 
 
-def test_a_birth_date_the_reference_date_has_reached_is_staged_again(tmp_path: Path) -> None:
+def test_a_birth_date_the_reference_date_has_reached_is_staged_again(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, landing: Path
+) -> None:
     """A row quarantined because its ID's birth date was after the reference date passes a month later."""
-    landing = tmp_path / "landing"
     newborn = citizen_id(birth="20261120", seq="135")
     write_delivery(landing, "hukou", FIRST, [sample_row("hukou"), sample_row("hukou", GMSFHM=newborn,
                                                                               CSRQ="20261120")])
-    con = _work(tmp_path / "work.duckdb")
-    try:
-        (first,), _ = _load(con, "hukou", landing, REF_FIRST)
-        assert _delivery_rows(con, "hukou", first.delivery_id)["ledger"][0][4] == 1  # ID_BIRTH_DATE
-        folder = _redeliver(landing, "hukou")
-        outcomes, staged = _load(con, "hukou", landing, REF_AGAIN)
-        (again,) = [o for o in outcomes if o.delivery_date == AGAIN]
-        assert again.reused_from == first.delivery_id  # raw rows do not depend on the reference date
-        assert [s.copied_from for s in staged] == [None]
-        assert [(s.rows_loaded, s.rows_quarantined) for s in staged] == [(2, 0)]
-        copied = _delivery_rows(con, "hukou", again.delivery_id)
-    finally:
-        con.close()
+    (first,), _ = _load(con, "hukou", landing, REF_FIRST)
+    assert _delivery_rows(con, "hukou", first.delivery_id)["ledger"][0][4] == 1  # ID_BIRTH_DATE
+    folder = _redeliver(landing, "hukou")
+    outcomes, staged = _load(con, "hukou", landing, REF_AGAIN)
+    (again,) = [o for o in outcomes if o.delivery_date == AGAIN]
+    assert again.reused_from == first.delivery_id  # raw rows do not depend on the reference date
+    assert [s.copied_from for s in staged] == [None]
+    assert [(s.rows_loaded, s.rows_quarantined) for s in staged] == [(2, 0)]
+    copied = _delivery_rows(con, "hukou", again.delivery_id)
     assert copied == _parsed_alone(tmp_path, "hukou", folder, REF_AGAIN)
 
 
-def test_a_delivery_loaded_by_other_code_is_not_copied(tmp_path: Path) -> None:
+def test_a_delivery_loaded_by_other_code_is_not_copied(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
     """After a change to the readers, rules or reference data, a re-delivery is parsed with the new code."""
-    landing = tmp_path / "landing"
     write_delivery(landing, "hukou", FIRST, _rows("hukou"))
-    con = _work(tmp_path / "work.duckdb")
-    try:
-        (first,), _ = _load(con, "hukou", landing, REF_FIRST)
-        fingerprint = con.execute("SELECT code_fingerprint FROM ops.deliveries WHERE delivery_id = $d",
-                                  {"d": first.delivery_id}).fetchone()
-        assert fingerprint == (code_fingerprint(FEEDS["hukou"]),)
-        con.execute("UPDATE ops.deliveries SET code_fingerprint = 'an earlier release'")
-        _redeliver(landing, "hukou")
-        outcomes, staged = _load(con, "hukou", landing, REF_AGAIN)
-    finally:
-        con.close()
+    (first,), _ = _load(con, "hukou", landing, REF_FIRST)
+    fingerprint = con.execute("SELECT code_fingerprint FROM ops.deliveries WHERE delivery_id = $d",
+                              {"d": first.delivery_id}).fetchone()
+    assert fingerprint == (code_fingerprint(FEEDS["hukou"]),)
+    con.execute("UPDATE ops.deliveries SET code_fingerprint = 'an earlier release'")
+    _redeliver(landing, "hukou")
+    outcomes, staged = _load(con, "hukou", landing, REF_AGAIN)
     (again,) = [o for o in outcomes if o.delivery_date == AGAIN]
     assert again.reused_from is None and [s.copied_from for s in staged] == [None]
     assert again.rows_received == 4
 
 
-def test_a_delivery_whose_old_events_were_pruned_is_parsed_again(tmp_path: Path) -> None:
+def test_a_delivery_whose_old_events_were_pruned_is_parsed_again(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
     """Event retention deletes rows of old periods without pruning the delivery: a re-delivery is parsed."""
-    landing = tmp_path / "landing"
     rows = [sample_row("tax"), sample_row("tax", 所得期间="2024-01")]
     write_delivery(landing, "tax", FIRST, rows)
-    con = _work(tmp_path / "work.duckdb")
-    try:
-        _load(con, "tax", landing, REF_FIRST)
-        pruned = prune_event_periods(con, keep_months=12, reference_date=REF_FIRST, window_months=12)
-        assert pruned.staged_rows == {"tax": 1}
-        _redeliver(landing, "tax")
-        outcomes, staged = _load(con, "tax", landing, REF_AGAIN)
-    finally:
-        con.close()
+    _load(con, "tax", landing, REF_FIRST)
+    pruned = prune_event_periods(con, keep_months=12, reference_date=REF_FIRST, window_months=12)
+    assert pruned.staged_rows == {"tax": 1}
+    _redeliver(landing, "tax")
+    outcomes, staged = _load(con, "tax", landing, REF_AGAIN)
     (again,) = [o for o in outcomes if o.delivery_date == AGAIN]
     assert again.reused_from is None
     assert [(s.copied_from, s.rows_loaded) for s in staged] == [(None, 2)]
 
 
-def test_staged_rows_are_copied_only_while_all_are_kept(tmp_path: Path) -> None:
+def test_staged_rows_are_copied_only_while_all_are_kept(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
     """Raw rows copied, but a staged row of the earlier delivery gone: the re-delivery is staged from raw."""
-    landing = tmp_path / "landing"
     write_delivery(landing, "hukou", FIRST, _rows("hukou"))
-    con = _work(tmp_path / "work.duckdb")
-    try:
-        (first,), _ = _load(con, "hukou", landing, REF_FIRST)
-        _redeliver(landing, "hukou")
-        (_, again) = ingest_feed(con, FEEDS["hukou"], landing)
-        assert again.reused_from == first.delivery_id
-        con.execute("DELETE FROM staging.stg_hukou WHERE delivery_id = $d AND source_row = 1",
-                    {"d": first.delivery_id})
-        staged = stage_feed(con, FEEDS["hukou"], reference_date=REF_AGAIN)
-    finally:
-        con.close()
+    (first,), _ = _load(con, "hukou", landing, REF_FIRST)
+    _redeliver(landing, "hukou")
+    (_, again) = ingest_feed(con, FEEDS["hukou"], landing)
+    assert again.reused_from == first.delivery_id
+    con.execute("DELETE FROM staging.stg_hukou WHERE delivery_id = $d AND source_row = 1",
+                {"d": first.delivery_id})
+    staged = stage_feed(con, FEEDS["hukou"], reference_date=REF_AGAIN)
     assert [(s.copied_from, s.rows_loaded, s.rows_duplicate) for s in staged] == [(None, 1, 1)]
