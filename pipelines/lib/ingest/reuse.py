@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import cache
 
 import duckdb
 import pyarrow
 
-from pipelines.feeds import PROJECT_ROOT, Feed
+from pipelines.feeds import Feed
 from pipelines.lib.duck import sql_text
+from pipelines.lib.fingerprint import files_digest
 from pipelines.lib.ingest.manifest import Manifest
 from pipelines.lib.ingest.models import DeliveryCandidate, FileResult
 from pipelines.lib.ingest.schema import loading_quarantine_table, raw_table
@@ -55,19 +55,14 @@ def data_hash(manifest: Manifest) -> str:
     return hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode("ascii")).hexdigest()
 
 
-@cache
-def _code_digest() -> str:
-    digest = hashlib.sha256(f"duckdb {duckdb.__version__} pyarrow {pyarrow.__version__}\n".encode())
-    for pattern in CODE_GLOBS:
-        for path in sorted(PROJECT_ROOT.glob(pattern)):
-            digest.update(f"{path.relative_to(PROJECT_ROOT)}\n".encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+def code_digest() -> str:
+    """Fingerprint of the loading and staging code, macros, registry and reference data (all feeds)."""
+    return files_digest(CODE_GLOBS, f"duckdb {duckdb.__version__} pyarrow {pyarrow.__version__}")
 
 
 def code_fingerprint(feed: Feed) -> str:
     """Fingerprint of everything besides the files that decides a delivery's raw and staged rows."""
-    return hashlib.sha256((_code_digest() + feed.model_dump_json()).encode("utf-8")).hexdigest()
+    return hashlib.sha256((code_digest() + feed.model_dump_json()).encode("utf-8")).hexdigest()
 
 
 def find_source(con: duckdb.DuckDBPyConnection, feed: Feed, delivery_id: str, data: str) -> Source | None:

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -24,6 +24,7 @@ from duckdb_engine import ConnectionWrapper
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from pipelines.lib.quality import gx_patch
+from pipelines.lib.quality.known_results import KnownOutcome, RuleKeys, known_outcomes, rule_keys
 from pipelines.lib.quality.masking import mask_error, mask_row, mask_value
 from pipelines.lib.quality.suites import REFERENCE_DATE_VARIABLE, Rule, Suite, with_reference_date
 
@@ -44,6 +45,8 @@ class RuleOutcome:
     gx_success: bool
     examples: tuple[Any, ...] = ()
     error: str | None = None
+    keys: RuleKeys | None = None  # set when a later run may take this outcome (known_results)
+    computed_in_run: str | None = None  # the earlier run whose outcome this is; None: computed now
 
     def summary(self) -> dict[str, Any]:
         """A metadata-safe dict (examples are already masked)."""
@@ -54,6 +57,7 @@ class RuleOutcome:
             "elements": self.element_count, "unexpected": self.unexpected_count,
             "rate": round(self.rate, 6), "threshold": r.threshold, "passed": self.passed,
             "examples": list(self.examples), **({"error": self.error} if self.error else {}),
+            **({"computed_in_run": self.computed_in_run} if self.computed_in_run else {}),
         }
 
 
@@ -75,6 +79,11 @@ class SuiteOutcome:
     @property
     def passed(self) -> bool:
         return self.error is None and not self.failed
+
+    @property
+    def taken(self) -> int:
+        """How many outcomes were taken from earlier runs on the same rows instead of computed."""
+        return sum(o.computed_in_run is not None for o in self.outcomes)
 
     @property
     def severity(self) -> str:
@@ -181,15 +190,14 @@ def _outcome(con: duckdb.DuckDBPyConnection, suite: Suite, rule: Rule, res: Any,
                        bool(res.success), examples)
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.date) -> SuiteOutcome:
-    """Validate every row of `suite`'s table with GX (SQL engine on `con`) and score each rule."""
-    started = time.perf_counter()
-    if not _table_exists(con, suite):
-        return SuiteOutcome(suite, 0, (), time.perf_counter() - started,
-                            error=f"table {suite.schema}.{suite.table} does not exist")
-    delivery_id = _newest_delivery(con, suite)
-    _set_variables(con, delivery_id, reference_date)  # for the counts and denominators run on `con` itself
-    row_count = int(con.execute(f"select count(*) from ({_batch_query(suite)})").fetchone()[0])
+def _known(rule: Rule, known: KnownOutcome, keys: RuleKeys) -> RuleOutcome:
+    return RuleOutcome(rule, known.elements, known.unexpected, known.rate, known.passed, known.gx_success,
+                       known.examples, keys=keys, computed_in_run=known.computed_in_run)
+
+
+def _validate(con: duckdb.DuckDBPyConnection, suite: Suite, delivery_id: str | None, reference_date: dt.date,
+              indices: set[int]) -> dict[int, Any]:
+    """GX's results of the suite's rules at `indices` on the batch (rule index → expectation result)."""
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     tag = uuid.uuid4().hex[:8]
@@ -200,18 +208,18 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.d
     batch = source.add_query_asset(suite.table, query=_batch_query(suite)).add_batch_definition_whole_table(
         "all_rows"
     )
+    by_index: dict[int, Any] = {}
     try:
         body = suite.gx_json()
         for i, e in enumerate(body["expectations"]):
             e["meta"] = {**(e.get("meta") or {}), "rule_index": i}
-        by_index: dict[int, Any] = {}
         for kind, fmt in (("columns", "SUMMARY"), ("rows", "COMPLETE")):
-            picked = [(i, e) for i, e in enumerate(body["expectations"])
-                      if (e["type"] == "unexpected_rows_expectation") == (kind == "rows")]
+            picked = [e for i, e in enumerate(body["expectations"])
+                      if i in indices and (e["type"] == "unexpected_rows_expectation") == (kind == "rows")]
             if not picked:
                 continue
             gx_suite = context.suites.add(gx.ExpectationSuite(
-                name=f"{suite.name}_{kind}_{tag}", expectations=[e for _, e in picked], meta=body.get("meta"),
+                name=f"{suite.name}_{kind}_{tag}", expectations=picked, meta=body.get("meta"),
             ))
             validation = context.validation_definitions.add(
                 gx.ValidationDefinition(name=f"{suite.name}_{kind}_{tag}", data=batch, suite=gx_suite)
@@ -223,7 +231,30 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.d
         # the engines' pools hold cursors of `con`: closed here, not left to the interpreter's exit
         source.get_execution_engine().engine.dispose()
         source.get_engine().dispose()
+    return by_index
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, reference_date: dt.date, *,
+              take_known: bool = True) -> SuiteOutcome:
+    """Validate every row of `suite`'s table with GX (SQL engine on `con`) and score each rule.
+
+    A rule already run on the same rows by the same code (and on the same reference date, if it uses one)
+    is not run again: its stored outcome is taken (pipelines/lib/quality/known_results.py), unless
+    `take_known` is False."""
+    started = time.perf_counter()
+    if not _table_exists(con, suite):
+        return SuiteOutcome(suite, 0, (), time.perf_counter() - started,
+                            error=f"table {suite.schema}.{suite.table} does not exist")
+    delivery_id = _newest_delivery(con, suite)
+    _set_variables(con, delivery_id, reference_date)  # for the counts and denominators run on `con` itself
+    row_count = int(con.execute(f"select count(*) from ({_batch_query(suite)})").fetchone()[0])
+    keys = rule_keys(con, suite, _batch_query(suite), delivery_id, reference_date)
+    known = known_outcomes(con, suite, keys) if take_known else {}
+    to_run = {rule.index for rule in suite.rules if rule.index not in known}
+    results = _validate(con, suite, delivery_id, reference_date, to_run) if to_run else {}
     outcomes = tuple(
-        _outcome(con, suite, rule, by_index[rule.index], row_count) for rule in suite.rules
+        _known(rule, known[rule.index], keys[rule.index]) if rule.index in known
+        else replace(_outcome(con, suite, rule, results[rule.index], row_count), keys=keys.get(rule.index))
+        for rule in suite.rules
     )
     return SuiteOutcome(suite, row_count, outcomes, time.perf_counter() - started)

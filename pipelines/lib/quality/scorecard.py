@@ -4,31 +4,19 @@ against the 2011 national pilot's bar, appended to `quality.scorecard` on every 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import duckdb
 
 from pipelines.lib.duck import table_exists
+from pipelines.lib.quality.results_table import ensure_tables
 from pipelines.lib.quality.runner import SuiteOutcome
 from pipelines.lib.quality.suites import MEASURES, PILOT_THRESHOLDS
 
-DDL = """
-create schema if not exists quality;
-create table if not exists quality.expectation_results (
-  run_id varchar, run_at timestamp, suite varchar, table_name varchar, rule varchar, feed varchar,
-  dimension varchar, measure varchar, severity varchar, blocking boolean, elements bigint, unexpected bigint,
-  rate double, threshold double, passed boolean, error varchar);
-create table if not exists quality.scorecard (
-  run_id varchar, run_at timestamp, feed varchar, delivery_id varchar, delivery_date date, dimension varchar,
-  rate double, threshold double, passed boolean, rules integer, rules_failed integer);
-"""
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the `quality` schema and its two tables if absent (kept across runs)."""
-    for statement in DDL.split(";"):
-        if statement.strip():
-            con.execute(statement)
+RESULT_COLUMNS = ("run_id", "run_at", "suite", "table_name", "rule", "feed", "dimension", "measure", "severity",
+                  "blocking", "elements", "unexpected", "rate", "threshold", "passed", "error", "gx_success",
+                  "examples", "rule_key", "batch_key", "date_key", "computed_in_run")
 
 
 def record_outcome(con: duckdb.DuckDBPyConnection, run_id: str, outcome: SuiteOutcome) -> None:
@@ -40,15 +28,19 @@ def record_outcome(con: duckdb.DuckDBPyConnection, run_id: str, outcome: SuiteOu
     rows: list[list[Any]] = [
         [run_id, outcome.run_at, suite.name, table, o.rule.label, o.rule.feed or suite.feed or table,
          o.rule.dimension, o.rule.measure, o.rule.severity, o.rule.blocking, o.element_count,
-         o.unexpected_count, o.rate, o.rule.threshold, o.passed, o.error]
+         o.unexpected_count, o.rate, o.rule.threshold, o.passed, o.error, o.gx_success,
+         json.dumps(list(o.examples), ensure_ascii=False, default=str),
+         *((o.keys.rule_key, o.keys.batch_key, o.keys.date_key) if o.keys else (None, None, None)),
+         o.computed_in_run or run_id]
         for o in outcome.outcomes
     ]
     if outcome.error:
         rows.append([run_id, outcome.run_at, suite.name, table, "table_exists", suite.feed or table,
                      "completeness", "completeness", "ERROR", suite.blocking, 0, 0, 0.0, None, False,
-                     outcome.error])
+                     outcome.error, False, "[]", None, None, None, run_id])
     if rows:
-        con.executemany("insert into quality.expectation_results values (" + ", ".join("?" * 16) + ")", rows)
+        con.executemany(f"insert into quality.expectation_results ({', '.join(RESULT_COLUMNS)}) "
+                        f"values ({', '.join('?' * len(RESULT_COLUMNS))})", rows)
 
 
 def failed_rules(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
