@@ -110,7 +110,7 @@ def rule_keys(con: duckdb.DuckDBPyConnection, suite: Suite, batch_query: str, de
 
 def known_outcomes(con: duckdb.DuckDBPyConnection, suite: Suite,
                    keys: dict[int, RuleKeys]) -> dict[int, KnownOutcome]:
-    """The stored outcomes matching `keys` (rule index → outcome), newest first; rules without one are absent."""
+    """The newest stored outcome matching each rule's `keys` (rule index → outcome); rules without one are absent."""
     if not keys:
         return {}
     ensure_tables(con)
