@@ -120,3 +120,17 @@ def test_a_changed_rule_is_run_again(con: duckdb.DuckDBPyConnection, tmp_path: P
 def test_suites_over_whole_tables_always_run(con: duckdb.DuckDBPyConnection, name: str) -> None:
     _checked(con, SUITES[name], "run-1", SAMPLE_REFERENCE_DATE)
     assert _checked(con, SUITES[name], "run-2", SAMPLE_REFERENCE_DATE).taken == 0
+
+
+def test_a_working_file_from_before_gets_the_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """quality.expectation_results as earlier code created it (16 columns, rows kept): the columns are added."""
+    con.execute("create schema quality")
+    con.execute("create table quality.expectation_results (run_id varchar, run_at timestamp, suite varchar, "
+                "table_name varchar, rule varchar, feed varchar, dimension varchar, measure varchar, severity varchar, "
+                "blocking boolean, elements bigint, unexpected bigint, rate double, threshold double, passed boolean, "
+                "error varchar)")
+    con.execute("insert into quality.expectation_results (run_id, suite) values ('old-run', 'stg_tax')")
+    suite = SUITES["stg_tax"]
+    _checked(con, suite, "run-1", SAMPLE_REFERENCE_DATE)
+    assert _checked(con, suite, "run-2", SAMPLE_REFERENCE_DATE).taken == len(suite.rules)
+    assert con.execute("select count(*) from quality.expectation_results where run_id = 'old-run'").fetchall() == [(1,)]
