@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.feeds import PROJECT_ROOT
 from pipelines.lib.duck import connect
-from pipelines.lib.quality.known_results import PROVENANCE, REFERENCE_DATE
+from pipelines.lib.quality.known_results import CHECK_CODE, PROVENANCE, REFERENCE_DATE
 from pipelines.lib.quality.runner import SuiteOutcome, run_suite
 from pipelines.lib.quality.sample import SAMPLE_REFERENCE_DATE, build_sample_warehouse
 from pipelines.lib.quality.scorecard import record_outcome
@@ -134,3 +135,9 @@ def test_a_working_file_from_before_gets_the_keys(con: duckdb.DuckDBPyConnection
     _checked(con, suite, "run-1", SAMPLE_REFERENCE_DATE)
     assert _checked(con, suite, "run-2", SAMPLE_REFERENCE_DATE).taken == len(suite.rules)
     assert con.execute("select count(*) from quality.expectation_results where run_id = 'old-run'").fetchall() == [(1,)]
+
+
+def test_the_code_in_the_rule_key_exists() -> None:
+    """A file renamed away would silently leave the rule key (a glob of a missing path matches nothing)."""
+    assert all((PROJECT_ROOT / path).is_file() for path in CHECK_CODE)
+    assert "pipelines/lib/quality/masking.py" in CHECK_CODE, "a stricter mask must not reuse older examples"

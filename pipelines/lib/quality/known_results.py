@@ -8,7 +8,7 @@ So every outcome is stored with three keys (quality.expectation_results), and a 
 outcome instead of running the rule when all three match:
 
 - `rule_key`: sha256 over the rule's JSON, its suite's table, and the code that loads, stages and checks rows
-  (ingest.reuse.code_digest, this package's runner, the GX and DuckDB versions);
+  and masks the examples (ingest.reuse.CODE_GLOBS, CHECK_CODE, the GX and DuckDB versions);
 - `batch_key`: the batch's row count and the sum of a 64-bit hash of each row over every column except the
   three a copied delivery changes (delivery_id, delivery_date, source_file); a rule that names one of those also
   keys on the delivery itself;
@@ -39,8 +39,10 @@ from pipelines.lib.quality.suites import Rule, Suite
 
 # The columns a copied delivery rewrites; the rest of its staged rows equal the delivery it repeats.
 PROVENANCE = ("delivery_id", "delivery_date", "source_file")
+# The code that runs a rule and masks its examples: a stricter mask must not be answered with older examples.
 CHECK_CODE = ("pipelines/lib/quality/runner.py", "pipelines/lib/quality/gx_patch.py",
-              "pipelines/lib/quality/suites.py", "pipelines/lib/quality/known_results.py")
+              "pipelines/lib/quality/suites.py", "pipelines/lib/quality/masking.py",
+              "pipelines/lib/quality/known_results.py")
 READS_A_TABLE = re.compile(r"\b(raw|staging|intermediate|marts|ops|ref|quality)\.\w", re.IGNORECASE)
 NAMES_PROVENANCE = re.compile(rf"\b({'|'.join(PROVENANCE)})\b")
 REFERENCE_DATE = "${reference_date}"
