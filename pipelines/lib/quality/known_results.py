@@ -35,7 +35,7 @@ from pipelines.lib.duck import sql_text
 from pipelines.lib.fingerprint import files_digest
 from pipelines.lib.ingest.reuse import CODE_GLOBS
 from pipelines.lib.quality.results_table import ensure_tables
-from pipelines.lib.quality.suites import Rule, Suite
+from pipelines.lib.quality.suites import SCHEMAS, Rule, Suite
 
 # The columns a copied delivery rewrites; the rest of its staged rows equal the delivery it repeats.
 PROVENANCE = ("delivery_id", "delivery_date", "source_file")
@@ -43,7 +43,8 @@ PROVENANCE = ("delivery_id", "delivery_date", "source_file")
 CHECK_CODE = ("pipelines/lib/quality/runner.py", "pipelines/lib/quality/gx_patch.py",
               "pipelines/lib/quality/suites.py", "pipelines/lib/quality/masking.py",
               "pipelines/lib/quality/known_results.py")
-READS_A_TABLE = re.compile(r"\b(raw|staging|intermediate|marts|ops|ref|quality)\.\w", re.IGNORECASE)
+# The layers a suite can check (suites.SCHEMAS) and the schemas of ledger, reference data and results.
+READS_A_TABLE = re.compile(rf"\b({'|'.join((*SCHEMAS, 'ops', 'ref', 'quality'))})\.\w", re.IGNORECASE)
 NAMES_PROVENANCE = re.compile(rf"\b({'|'.join(PROVENANCE)})\b")
 REFERENCE_DATE = "${reference_date}"
 
@@ -92,14 +93,13 @@ def rule_keys(con: duckdb.DuckDBPyConnection, suite: Suite, batch_query: str, de
     over a whole table. `batch_query` reads the batch (its variables set on `con`)."""
     if suite.schema != "staging" or delivery_id is None:
         return {}
-    candidates = [r for r in suite.rules if not READS_A_TABLE.search(_rule_sql(r))]
+    candidates = [(r, text) for r in suite.rules if not READS_A_TABLE.search(text := _rule_sql(r))]
     if not candidates:
         return {}
     count, row_hash_sum = con.execute(batch_fingerprint_sql(batch_query)).fetchall()[0]
     rows = f"{count}:{row_hash_sum}"
     keys = {}
-    for rule in candidates:
-        text = _rule_sql(rule)
+    for rule, text in candidates:
         body = json.dumps(suite.raw["expectations"][rule.index], sort_keys=True, ensure_ascii=False)
         digest = hashlib.sha256(f"{_engine_digest()}\n{suite.schema}.{suite.table}\n{body}".encode()).hexdigest()
         keys[rule.index] = RuleKeys(
