@@ -326,6 +326,10 @@ def test_a_run_under_another_pseudonym_key_says_so(e2e_run: PipelineRun) -> None
     finally:
         run_all(e2e_run.settings)  # the other tests' analyst file is under the fixture's key
     assert metadata["pseudonym_key_changed"] is True and metadata["pseudonym_key_id"] != before["pseudonym_key_id"]
+    # the pseudonym store held the other key's pseudonyms: emptied, every person's computed again
+    persons = before["pseudonyms"]["person_keys"]
+    assert metadata["pseudonyms"]["person_keys"] == {
+        "stored": 0, "computed": persons["stored"] + persons["computed"], "removed": 0}
     said = [w for w in warnings if "do not link to earlier versions" in w]
     assert len(said) == 1 and str(before["pseudonym_key_id"]) in said[0]
     assert other_key not in said[0] and e2e_run.settings.pseudonym_key not in said[0]

@@ -1,5 +1,7 @@
 """Publishing: both warehouse files built aside and renamed into place, then the population report."""
 
+from dataclasses import asdict
+
 import dagster as dg
 
 from pipelines.defs.feed_assets import DUCKDB_POOL, FILE_RETRY
@@ -56,6 +58,8 @@ def warehouse_files(
             "tables": dg.MetadataValue.json(result.row_counts),
             "pseudonym_key_id": result.pseudonym_key_id,
             "pseudonym_key_changed": result.key_changed,
+            # counts only: per store table, pseudonyms taken from earlier publishes, computed, removed
+            "pseudonyms": dg.MetadataValue.json({t: asdict(c) for t, c in result.pseudonyms.items()}),
         }
     )
 

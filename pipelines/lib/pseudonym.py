@@ -82,7 +82,7 @@ def normalised_id_sql(column_sql: str) -> str:
 def pseudonym_sql(spec: ColumnSpec, column_sql: str) -> str:
     """The analyst snapshot expression of a kept column (identity for public columns)."""
     if spec.kind == "citizen_id":
-        return keyed_uuid_sql(normalised_id_sql(column_sql))
+        return person_key_sql(column_sql)
     if spec.kind == "identifier":
         # Domain-separated, so a household key can never equal a person key.
         domain = spec.name.replace("'", "")
@@ -105,19 +105,24 @@ def key_id(key: str) -> str:
     return hmac.new(key.encode("utf-8"), KEY_ID_MESSAGE, hashlib.sha256).hexdigest()[:12]
 
 
-def person_keys_sql(persons: str) -> str:
-    """CREATE of the temp table PERSON_KEYS from `persons`, a table with one row per `citizen_id`.
+def person_values_sql(persons: str) -> str:
+    """What PERSON_KEYS holds: one `value` per row of `persons` (a table with one row per `citizen_id`).
 
     HMAC is most of what pseudonymising costs (two SHA-256 per value); computing it once per person and
     looking it up costs less than computing it for every ID in every table (10M persons:
-    `person_relations` 23.2 -> 13.3 s, for 6.1 s spent building this table once)."""
-    return (f"CREATE OR REPLACE TEMP TABLE {PERSON_KEYS} AS SELECT citizen_id AS value, "
-            f"{keyed_uuid_sql(normalised_id_sql('citizen_id'))} AS pseudonym FROM {persons}")
+    `person_relations` 23.2 -> 13.3 s, for 6.1 s spent building this table once). Pseudonyms computed by an
+    earlier publish are looked up too (pipelines/lib/pseudonym_store.py)."""
+    return f"SELECT citizen_id AS value FROM {persons}"
+
+
+def person_key_sql(column_sql: str) -> str:
+    """SQL for the person_key of a citizen ID expression."""
+    return keyed_uuid_sql(normalised_id_sql(column_sql))
 
 
 def keys_table(spec: ColumnSpec) -> str | None:
     """The temp table (value, pseudonym) a kept column's pseudonyms are looked up in, if its kind has one:
-    PERSON_KEYS for citizen IDs, one table per identifier column (`identifier_keys_sql`)."""
+    PERSON_KEYS for citizen IDs, one table per identifier column (`identifier_values_sql`)."""
     if spec.kind == "citizen_id":
         return PERSON_KEYS
     if spec.kind == "identifier":
@@ -125,15 +130,15 @@ def keys_table(spec: ColumnSpec) -> str | None:
     return None
 
 
-def identifier_keys_sql(spec: ColumnSpec, sources: list[str]) -> str:
-    """CREATE of `keys_table(spec)` for an identifier column from every distinct non-null value of it in
-    `sources` (relations that have it): a household number appears once per member in two tables, and the
-    HMAC is computed once per household (10M persons: writing the analyst `households` 12.5 → 3.9 s)."""
+def identifier_values_sql(spec: ColumnSpec, sources: list[str]) -> str:
+    """What `keys_table(spec)` holds for an identifier column: every distinct non-null `value` of it in
+    `sources` (relations that have it). A household number appears
+    once per member in two tables, and the HMAC is computed once per household (10M persons: writing the
+    analyst `households` 12.5 → 3.9 s)."""
     column = quote_ident(spec.name)
     values = " UNION ".join(f"SELECT {column} AS value FROM {source} WHERE {column} IS NOT NULL"
                             for source in sources)
-    return (f"CREATE OR REPLACE TEMP TABLE {keys_table(spec)} AS SELECT value, "
-            f"{pseudonym_sql(spec, 'value')} AS pseudonym FROM ({values})")
+    return values
 
 
 def analyst_select(columns: list[str], specs: dict[str, ColumnSpec], relation: str) -> tuple[str, str]:

@@ -30,12 +30,16 @@ from pipelines.lib.pseudonym import (
     PERSON_KEYS,
     analyst_select,
     hmac_params,
-    identifier_keys_sql,
+    identifier_values_sql,
     key_id,
     keys_table,
-    person_keys_sql,
+    person_key_sql,
+    person_values_sql,
+    pseudonym_sql,
     quote_ident,
 )
+from pipelines.lib.pseudonym_store import ALIAS as STORE_ALIAS
+from pipelines.lib.pseudonym_store import KeyCounts, attach_store, fill_keys_table, store_path, store_table
 from pipelines.lib.quality.masking import mask_error
 
 log = logging.getLogger(__name__)
@@ -73,6 +77,7 @@ class PublishResult:
     versions: tuple[Path, ...]
     pseudonym_key_id: str
     previous_key_id: str | None  # None: the first publish into this folder (or one before the file existed)
+    pseudonyms: dict[str, KeyCounts]  # per pseudonym store table (person_keys, …): taken, computed, removed
 
     @property
     def key_changed(self) -> bool:
@@ -107,8 +112,8 @@ def publish(
         }
         try:
             try:
-                counts = _build(work_db, built, run, memory_limit=memory_limit,
-                                temp_directory=temp_directory)
+                counts, pseudonyms = _build(work_db, built, run, memory_limit=memory_limit,
+                                            temp_directory=temp_directory)
             except duckdb.Error as exc:
                 # DuckDB messages can quote a value: mask them and drop the chained error.
                 raise PublishError(f"building the published files failed: {mask_error(exc)}") from None
@@ -127,8 +132,10 @@ def publish(
         versions=versions,
         pseudonym_key_id=run["pseudonym_key_id"],
         previous_key_id=previous_key_id,
+        pseudonyms={store_table(table): done for table, done in pseudonyms.items()},
     )
-    log.info("published %s in %.1f s (%s bytes)", warehouse_dir, result.seconds, result.bytes)
+    log.info("published %s in %.1f s (%s bytes); pseudonyms %s", warehouse_dir, result.seconds, result.bytes,
+             result.pseudonyms)
     return result
 
 
@@ -165,8 +172,8 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
 def _build(
     work_db: Path, built: dict[str, Path], run: dict[str, Any], *, memory_limit: str,
     temp_directory: Path | None,
-) -> dict[str, dict[str, int]]:
-    """Write both files aside; returns row counts per file and table."""
+) -> tuple[dict[str, dict[str, int]], dict[str, KeyCounts]]:
+    """Write both files aside; returns row counts per file and table, and what the pseudonym store gave."""
     con = connect(":memory:", memory_limit=memory_limit, temp_directory=temp_directory)
     try:
         try:
@@ -178,7 +185,9 @@ def _build(
         _check_marts(specs, marts)
         for name, path in built.items():
             run_sql(con, f"ATTACH $path AS {name} (STORAGE_VERSION '{STORAGE_VERSION}')", {"path": str(path)})
-        _copy_marts(con, specs, marts, run)
+        attach_store(con, store_path(work_db), run["pseudonym_key_id"])
+        pseudonyms = _copy_marts(con, specs, marts, run)
+        con.execute(f"DETACH {STORE_ALIAS}")
         con.execute(f"DETACH {WORK_ALIAS}")
         for name in FILES:
             con.execute(f"USE {name}")
@@ -189,7 +198,7 @@ def _build(
         for name in FILES:
             con.execute(f"CHECKPOINT {name}")
             con.execute(f"DETACH {name}")
-        return counts
+        return counts, pseudonyms
     finally:
         con.close()
 
@@ -216,9 +225,11 @@ def _check_marts(specs: dict[str, TableSpec], marts: dict[str, list[str]]) -> No
 def _copy_marts(
     con: duckdb.DuckDBPyConnection, specs: dict[str, TableSpec], marts: dict[str, list[str]],
     run: dict[str, Any],
-) -> None:
-    """Every marts table (or view, materialised) into both files; the analyst copy de-identified."""
-    run_sql(con, person_keys_sql(f"{WORK_ALIAS}.marts.population_base"), run)
+) -> dict[str, KeyCounts]:
+    """Every marts table (or view, materialised) into both files; the analyst copy de-identified. Returns
+    what the pseudonym store gave per keys table."""
+    pseudonyms = {PERSON_KEYS: fill_keys_table(
+        con, PERSON_KEYS, person_values_sql(f"{WORK_ALIAS}.marts.population_base"), person_key_sql, run)}
     identifiers: dict[str, tuple[ColumnSpec, list[str]]] = {}
     for table, columns in sorted(marts.items()):
         for column in columns:
@@ -226,15 +237,18 @@ def _copy_marts(
             if spec.kind == "identifier":
                 identifiers.setdefault(spec.name, (spec, []))[1].append(f"{WORK_ALIAS}.marts.{quote_ident(table)}")
     for spec, sources in identifiers.values():
-        run_sql(con, identifier_keys_sql(spec, sources), run)
+        table = str(keys_table(spec))
+        pseudonyms[table] = fill_keys_table(con, table, identifier_values_sql(spec, sources),
+                                            lambda column, spec=spec: pseudonym_sql(spec, column), run)
     for table, columns in sorted(marts.items()):
         source = f"{WORK_ALIAS}.marts.{quote_ident(table)}"
         run_sql(con, f"CREATE TABLE {FULL}.main.{quote_ident(table)} AS SELECT * FROM {source}")
         select, joins = analyst_select(columns, specs[table].columns, "src")
         run_sql(con, f"CREATE TABLE {ANALYST}.main.{quote_ident(table)} AS SELECT {select} "
                       f"FROM {source} AS src {joins}", run)
-    for temp_table in [PERSON_KEYS, *(keys_table(spec) for spec, _ in identifiers.values())]:
+    for temp_table in pseudonyms:
         con.execute(f"DROP TABLE {temp_table}")
+    return pseudonyms
 
 
 def _write_statistics(con: duckdb.DuckDBPyConnection, name: str, run: dict[str, Any]) -> None:
